@@ -1,0 +1,50 @@
+// PerceiverConfig: HF config.json with the same field names and the spec's defaults
+// (spec/architecture.md §9). Only what the released model classes read is kept.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace perceiver {
+
+struct PerceiverConfig {
+  std::string architecture;  // architectures[0], selects the model class
+  int64_t num_latents = 256;
+  int64_t d_latents = 1280;
+  int64_t d_model = 768;
+  int64_t num_blocks = 1;
+  int64_t num_self_attends_per_block = 26;
+  int64_t num_self_attention_heads = 8;
+  int64_t num_cross_attention_heads = 8;
+  std::optional<int64_t> qk_channels;  // null in most configs
+  std::optional<int64_t> v_channels;
+  std::string cross_attention_shape_for_attention = "kv";
+  int64_t self_attention_widening_factor = 1;
+  int64_t cross_attention_widening_factor = 1;
+  std::string hidden_act = "gelu";
+  bool use_query_residual = true;
+  int64_t vocab_size = 262;
+  int64_t max_position_embeddings = 2048;
+  int64_t image_size = 56;
+  std::vector<int64_t> train_size = {368, 496};
+  int64_t num_frames = 16;
+  int64_t audio_samples_per_frame = 1920;
+  int64_t samples_per_patch = 16;
+  std::vector<int64_t> output_shape = {1, 16, 224, 224};
+  int64_t output_num_channels = 512;
+  int64_t label_trainable_num_channels = 1024;  // JSON key "_label_trainable_num_channels"
+  std::map<int64_t, std::string> id2label;      // empty when config.json has none
+
+  int64_t num_labels() const { return id2label.empty() ? 2 : static_cast<int64_t>(id2label.size()); }
+};
+
+// Parses config.json text; `source` names the file in error messages. Missing keys take the
+// defaults above; a key with the wrong JSON type, a non-positive size, or an unknown
+// hidden_act / cross_attention_shape_for_attention is an Error(ConfigInvalid).
+PerceiverConfig parse_config(const std::string& json_text, const std::string& source);
+PerceiverConfig load_config(const std::string& path);  // Error(ModelMissing) if absent
+
+}  // namespace perceiver

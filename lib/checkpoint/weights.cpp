@@ -1,0 +1,190 @@
+#include "checkpoint/weights.h"
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "checkpoint/safetensors.h"
+#include "common/error.h"
+
+namespace perceiver {
+
+namespace fs = std::filesystem;
+
+Tensor Weights::take(const std::string& name, const Shape& expected) {
+  taken_.insert(name);
+  const Tensor* found = lookup(name, expected);
+  if (!found) {
+    missing_.push_back(name + " " + shape_to_string(expected));
+    return Tensor::f32(expected);
+  }
+  if (found->shape() != expected) {
+    misshaped_.push_back(name + " is " + shape_to_string(found->shape()) + ", config implies " + shape_to_string(expected));
+    return Tensor::f32(expected);
+  }
+  if (found->dtype() != DType::F32 && found->dtype() != DType::F16 && found->dtype() != DType::BF16) {
+    misshaped_.push_back(name + " is " + dtype_name(found->dtype()) + ", expected a float tensor");
+    return Tensor::f32(expected);
+  }
+  return found->to_f32();
+}
+
+void Weights::ignore(const std::string& name) { taken_.insert(name); }
+
+void Weights::finish() {
+  std::vector<std::string> unexpected;
+  for (const std::string& name : names())
+    if (!taken_.count(name)) unexpected.push_back(name);
+  if (missing_.empty() && misshaped_.empty() && unexpected.empty()) return;
+
+  // One line: the first few of each kind, and how many in all.
+  auto summarise = [](const char* what, const std::vector<std::string>& items) {
+    std::ostringstream out;
+    out << items.size() << ' ' << what << " (";
+    for (size_t i = 0; i < items.size() && i < 4; ++i) out << (i ? "; " : "") << items[i];
+    if (items.size() > 4) out << "; …";
+    out << ')';
+    return out.str();
+  };
+  std::string message = source() + ": weights do not match config.json:";
+  if (!missing_.empty()) message += " " + summarise("missing", missing_);
+  if (!misshaped_.empty()) message += " " + summarise("wrong shape", misshaped_);
+  if (!unexpected.empty()) message += " " + summarise("unexpected", unexpected);
+  fail(ErrorKind::ModelMismatch, message);
+}
+
+namespace {
+
+class TensorMapWeights : public Weights {
+ public:
+  TensorMapWeights(std::map<std::string, Tensor> tensors, std::string source)
+      : tensors_(std::move(tensors)), source_(std::move(source)) {}
+  std::string source() const override { return source_; }
+
+ protected:
+  const Tensor* lookup(const std::string& name, const Shape&) override {
+    auto it = tensors_.find(name);
+    return it == tensors_.end() ? nullptr : &it->second;
+  }
+  std::vector<std::string> names() const override {
+    std::vector<std::string> out;
+    for (const auto& entry : tensors_) out.push_back(entry.first);
+    return out;
+  }
+
+ private:
+  std::map<std::string, Tensor> tensors_;
+  std::string source_;
+};
+
+class RandomWeights : public Weights {
+ public:
+  explicit RandomWeights(uint64_t seed) : seed_(seed), state_(seed) {}
+  std::string source() const override { return "random weights"; }
+
+ protected:
+  const Tensor* lookup(const std::string& name, const Shape& expected) override {
+    // Seeded by the name too, so a tensor's values do not depend on the order of lookups.
+    state_ = seed_ ^ std::hash<std::string>{}(name);
+    Tensor t = Tensor::f32(expected);
+    float* p = t.mutable_data<float>();
+    // LayerNorm/BatchNorm scales and variances near 1 keep activations in a realistic range.
+    const bool is_scale = name.find("norm") != std::string::npos && name.size() > 7 &&
+                          name.compare(name.size() - 7, 7, ".weight") == 0;
+    const bool is_variance = name.find("running_var") != std::string::npos;
+    for (int64_t i = 0; i < t.numel(); ++i) {
+      const float noise = static_cast<float>(normal());
+      p[i] = is_scale || is_variance ? 1.f + 0.1f * std::fabs(noise) : 0.02f * noise;
+    }
+    return &(made_[name] = t);
+  }
+  std::vector<std::string> names() const override {
+    std::vector<std::string> out;
+    for (const auto& entry : made_) out.push_back(entry.first);
+    return out;
+  }
+
+ private:
+  uint64_t next() {  // splitmix64
+    uint64_t z = (state_ += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+  }
+  double normal() {  // Box–Muller
+    const double u1 = (static_cast<double>(next() >> 11) + 1.0) / 9007199254740993.0;
+    const double u2 = static_cast<double>(next() >> 11) / 9007199254740992.0;
+    return std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586 * u2);
+  }
+  uint64_t seed_, state_;
+  std::map<std::string, Tensor> made_;
+};
+
+void add_file_tensors(const std::string& path, std::map<std::string, Tensor>& out) {
+  SafetensorsFile file = read_safetensors(path);
+  for (auto& [name, tensor] : file.tensors)
+    if (!out.emplace(name, tensor).second) fail(ErrorKind::ModelFormat, path + ": tensor '" + name + "' appears in two shards");
+}
+
+std::map<std::string, Tensor> read_sharded(const std::string& index_path) {
+  std::ifstream in(index_path);
+  if (!in) fail(ErrorKind::ModelMissing, index_path + ": cannot read the file");
+  nlohmann::json index;
+  try {
+    index = nlohmann::json::parse(in);
+  } catch (const nlohmann::json::exception& e) {
+    fail(ErrorKind::ModelFormat, index_path + ": not valid JSON (" + e.what() + ")");
+  }
+  if (!index.is_object() || !index.contains("weight_map") || !index["weight_map"].is_object())
+    fail(ErrorKind::ModelFormat, index_path + ": no \"weight_map\" object");
+  const fs::path dir = fs::path(index_path).parent_path();
+  std::set<std::string> shards;
+  for (const auto& [name, shard] : index["weight_map"].items()) {
+    if (!shard.is_string()) fail(ErrorKind::ModelFormat, index_path + ": shard of '" + name + "' is not a file name");
+    const std::string file = shard.get<std::string>();
+    if (file.find('/') != std::string::npos || file == "..")
+      fail(ErrorKind::ModelFormat, index_path + ": shard '" + file + "' is not a plain file name");
+    shards.insert(file);
+  }
+  std::map<std::string, Tensor> tensors;
+  for (const std::string& shard : shards) add_file_tensors((dir / shard).string(), tensors);
+  for (const auto& [name, shard] : index["weight_map"].items())
+    if (!tensors.count(name))
+      fail(ErrorKind::ModelFormat, index_path + ": '" + name + "' is not in its shard " + shard.get<std::string>());
+  return tensors;
+}
+
+}  // namespace
+
+std::unique_ptr<Weights> open_model_weights(const std::string& model_dir) {
+  const fs::path dir(model_dir);
+  if (!fs::is_directory(dir)) fail(ErrorKind::ModelMissing, model_dir + ": no such model folder");
+  const fs::path single = dir / "model.safetensors", index = dir / "model.safetensors.index.json";
+  std::map<std::string, Tensor> tensors;
+  std::string source;
+  if (fs::exists(single)) {
+    add_file_tensors(single.string(), tensors);
+    source = single.string();
+  } else if (fs::exists(index)) {
+    tensors = read_sharded(index.string());
+    source = index.string();
+  } else if (fs::exists(dir / "pytorch_model.bin") || fs::exists(dir / "pytorch_model.bin.index.json")) {
+    fail(ErrorKind::ModelFormat, (dir / "pytorch_model.bin").string() +
+                                     ": PyTorch checkpoints need the pytorch_model.bin reader, which this build does not "
+                                     "have yet; convert the folder to model.safetensors");
+  } else {
+    fail(ErrorKind::ModelMissing, model_dir + ": no model.safetensors (or model.safetensors.index.json) in the folder");
+  }
+  return weights_from_tensors(std::move(tensors), source);
+}
+
+std::unique_ptr<Weights> weights_from_tensors(std::map<std::string, Tensor> tensors, std::string source) {
+  return std::make_unique<TensorMapWeights>(std::move(tensors), std::move(source));
+}
+
+std::unique_ptr<Weights> random_weights(uint64_t seed) { return std::make_unique<RandomWeights>(seed); }
+
+}  // namespace perceiver

@@ -1,0 +1,34 @@
+// The three ImageNet classifiers (PerceiverForImageClassification{Learned,Fourier,ConvProcessing}):
+// image preprocessor → encoder → one learned query → decoder (1 head, qk = v = d_latents,
+// query residual on) → Linear(d_latents → num_labels).
+//
+// Shapes: pixel_values [B, 3, H, W] → x [B, M, C] → latents [B, N, D] → logits [B, num_labels].
+#pragma once
+
+#include <memory>
+
+#include "adapters/image_preprocessors.h"
+#include "perceiver/decoder.h"
+#include "perceiver/encoder.h"
+#include "perceiver/trace.h"
+
+namespace perceiver {
+
+class ImageClassifier {
+ public:
+  // config.architecture selects the preprocessor.
+  ImageClassifier(const PerceiverConfig& config, Weights& weights);
+
+  int64_t num_labels() const { return decoder_.output_channels(); }
+  Tensor forward(const Tensor& pixel_values, const Trace* trace = nullptr) const;  // [B, num_labels]
+
+ private:
+  std::unique_ptr<InputPreprocessor> preprocessor_;
+  Encoder encoder_;
+  Tensor query_;  // [1, D]
+  Decoder decoder_;
+};
+
+bool is_image_classifier(const std::string& architecture);
+
+}  // namespace perceiver

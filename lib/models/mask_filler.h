@@ -1,0 +1,39 @@
+// Filling masked bytes of a document of any length with the masked language model.
+//
+// Window policy (documents longer than the model window): the window holds P =
+// max_position_embeddings tokens, [CLS] and [SEP] included, so C = P − 2 document bytes.
+// Windows start every max(1, C/2) bytes (the last one aligned to the document's end), each
+// framed as [CLS] … [SEP] like a short document. Each masked byte is predicted from the window
+// whose centre is nearest to it (the earlier on a tie), i.e. with the most context on both
+// sides; only windows that own a masked byte are run, and only masked positions are decoded.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "models/masked_lm.h"
+
+namespace perceiver {
+
+struct TokenScore {
+  int64_t id = 0;  // vocabulary id
+  float p = 0;     // softmax over all vocabulary logits at the position
+};
+
+struct MaskPrediction {
+  int64_t position = 0;  // in the document's own framed sequence: [CLS] = 0, byte i = i + 1
+  std::vector<TokenScore> candidates;  // top-k, p descending
+};
+
+struct FilledDocument {
+  std::vector<MaskPrediction> masks;
+  std::string text;  // the document with every mask replaced by its best prediction (raw bytes)
+};
+
+// ids: the document's ids without framing (from encode_masked_document). top_k 0 = all.
+FilledDocument fill_masks(const MaskedLanguageModel& model, const std::vector<int64_t>& ids, int64_t top_k);
+
+// The window starts for a document of `length` bytes and a content capacity of `capacity`.
+std::vector<int64_t> window_starts(int64_t length, int64_t capacity);
+
+}  // namespace perceiver

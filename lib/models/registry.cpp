@@ -1,0 +1,95 @@
+#include "models/registry.h"
+
+#include <filesystem>
+
+#include "common/error.h"
+#include "models/image_classifier.h"
+#include "models/masked_lm.h"
+
+namespace perceiver {
+
+namespace {
+
+class RawMaskedLanguageModel : public RawModel {
+ public:
+  RawMaskedLanguageModel(const PerceiverConfig& config, Weights& weights) : model_(config, weights) {}
+  NamedTensors run(const std::map<std::string, Tensor>& inputs, const Trace* trace) const override {
+    const Tensor& ids = require_input(inputs, "input_ids");
+    auto mask = inputs.find("attention_mask");
+    const Tensor* attention_mask = mask == inputs.end() ? nullptr : &mask->second;
+    return {{"logits", model_.forward(ids, attention_mask, trace)}};
+  }
+
+ private:
+  MaskedLanguageModel model_;
+};
+
+class RawImageClassifier : public RawModel {
+ public:
+  RawImageClassifier(const PerceiverConfig& config, Weights& weights) : model_(config, weights) {}
+  NamedTensors run(const std::map<std::string, Tensor>& inputs, const Trace* trace) const override {
+    return {{"logits", model_.forward(require_input(inputs, "pixel_values"), trace)}};
+  }
+
+ private:
+  ImageClassifier model_;
+};
+
+using Factory = std::unique_ptr<RawModel> (*)(const PerceiverConfig&, Weights&);
+
+template <typename Model>
+std::unique_ptr<RawModel> make(const PerceiverConfig& config, Weights& weights) {
+  return std::make_unique<Model>(config, weights);
+}
+
+const std::vector<std::pair<std::string, Factory>>& factories() {
+  static const std::vector<std::pair<std::string, Factory>> table = {
+      {"PerceiverForMaskedLM", &make<RawMaskedLanguageModel>},
+      {"PerceiverForImageClassificationLearned", &make<RawImageClassifier>},
+      {"PerceiverForImageClassificationFourier", &make<RawImageClassifier>},
+      {"PerceiverForImageClassificationConvProcessing", &make<RawImageClassifier>},
+  };
+  return table;
+}
+
+}  // namespace
+
+const std::vector<std::string>& supported_architectures() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> out;
+    for (const auto& entry : factories()) out.push_back(entry.first);
+    return out;
+  }();
+  return names;
+}
+
+std::unique_ptr<RawModel> make_raw_model(const PerceiverConfig& config, Weights& weights) {
+  for (const auto& [name, factory] : factories())
+    if (name == config.architecture) return factory(config, weights);
+  std::string list;
+  for (const auto& name : supported_architectures()) list += (list.empty() ? "" : ", ") + name;
+  fail(ErrorKind::ConfigInvalid, "unsupported architecture '" + config.architecture + "' (supported: " + list + ")");
+}
+
+std::unique_ptr<RawModel> load_raw_model(const std::string& model_dir) {
+  if (!std::filesystem::is_directory(model_dir)) fail(ErrorKind::ModelMissing, model_dir + ": no such model folder");
+  const PerceiverConfig config = load_config((std::filesystem::path(model_dir) / "config.json").string());
+  std::unique_ptr<Weights> weights = open_model_weights(model_dir);
+  try {
+    std::unique_ptr<RawModel> model = make_raw_model(config, *weights);
+    weights->finish();
+    return model;
+  } catch (const Error& e) {
+    if (e.kind() == ErrorKind::ConfigInvalid && e.what()[0] != '/')
+      fail(ErrorKind::ConfigInvalid, (std::filesystem::path(model_dir) / "config.json").string() + ": " + e.what());
+    throw;
+  }
+}
+
+const Tensor& require_input(const std::map<std::string, Tensor>& inputs, const std::string& name) {
+  auto it = inputs.find(name);
+  if (it == inputs.end()) fail(ErrorKind::Input, "missing input tensor '" + name + "'");
+  return it->second;
+}
+
+}  // namespace perceiver

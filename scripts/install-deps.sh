@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages the build and the tests need. Idempotent: installs only what
+# is missing, so a second run does nothing (and needs no network).
+set -euo pipefail
+
+packages=(
+  cmake g++ make pkg-config   # toolchain (OpenMP comes with g++)
+  libdnnl-dev                 # oneDNN 2.6: matmul, softmax
+  libcli11-dev                # command-line flags
+  nlohmann-json3-dev          # config.json, safetensors headers, JSON lines
+  libstb-dev                  # image decoding
+  libsndfile1-dev             # audio I/O
+  doctest-dev                 # tests
+)
+
+missing=()
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+if ((${#missing[@]} == 0)); then
+  exit 0
+fi
+
+sudo=""
+if [[ $(id -u) -ne 0 ]]; then sudo="sudo"; fi
+echo "installing: ${missing[*]}" >&2
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2

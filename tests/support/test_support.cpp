@@ -1,0 +1,87 @@
+#include "support/test_support.h"
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+namespace perceiver::test {
+
+namespace fs = std::filesystem;
+
+std::string data_dir() { return PERCEIVER_TEST_DATA; }
+std::string golden_dir() { return data_dir() + "/golden"; }
+std::string bin_dir() { return PERCEIVER_BIN_DIR; }
+
+namespace {
+struct TempRoot {
+  std::string path;
+  TempRoot() {
+    std::string pattern = (fs::temp_directory_path() / "perceiver-test-XXXXXX").string();
+    if (!::mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
+    path = pattern;
+  }
+  ~TempRoot() {
+    std::error_code ignored;
+    fs::remove_all(path, ignored);
+  }
+};
+}  // namespace
+
+std::string temp_dir() {
+  static TempRoot root;
+  static std::atomic<int> counter{0};
+  const std::string dir = root.path + "/" + std::to_string(counter++);
+  fs::create_directories(dir);
+  return dir;
+}
+
+CommandResult run_command(const std::string& command, const std::string& stdin_text) {
+  const std::string dir = temp_dir();
+  write_text(dir + "/stdin", stdin_text);
+  const std::string full = "(" + command + ") <" + dir + "/stdin >" + dir + "/stdout 2>" + dir + "/stderr";
+  const int status = std::system(full.c_str());
+  CommandResult result;
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  result.out = read_text(dir + "/stdout");
+  result.err = read_text(dir + "/stderr");
+  return result;
+}
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read " + path);
+  std::ostringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+void write_text(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << text;
+  if (!out) throw std::runtime_error("cannot write " + path);
+}
+
+double max_abs_diff(const Tensor& a, const Tensor& b) {
+  if (a.shape() != b.shape())
+    throw std::runtime_error("shape " + shape_to_string(a.shape()) + " vs " + shape_to_string(b.shape()));
+  const Tensor fa = a.to_f32(), fb = b.to_f32();
+  const float* pa = fa.data<float>();
+  const float* pb = fb.data<float>();
+  double worst = 0;
+  for (int64_t i = 0; i < fa.numel(); ++i) {
+    const double d = std::fabs(static_cast<double>(pa[i]) - pb[i]);
+    if (std::isnan(d)) return INFINITY;
+    worst = std::max(worst, d);
+  }
+  return worst;
+}
+
+}  // namespace perceiver::test
