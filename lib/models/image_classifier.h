@@ -7,7 +7,9 @@
 
 #include <memory>
 
-#include "adapters/image_preprocessors.h"
+#include "adapters/image_conv_preprocessor.h"
+#include "adapters/image_fourier_preprocessor.h"
+#include "adapters/image_learned_preprocessor.h"
 #include "perceiver/decoder.h"
 #include "perceiver/encoder.h"
 #include "perceiver/trace.h"

@@ -1,11 +1,11 @@
-#include "adapters/image_preprocessors.h"
+#include "adapters/image_conv_preprocessor.h"
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <limits>
 
 #include "common/error.h"
+#include "kernels/linear.h"
 #include "perceiver/position_encoding.h"
 
 namespace perceiver {
@@ -13,82 +13,11 @@ namespace perceiver {
 namespace {
 
 constexpr int64_t kFourierBands = 64;
-constexpr int64_t kLearnedChannels = 256;  // conv1x1 output and position table width
+constexpr int64_t kFourierMaxResolution = 56;  // fixed by the class, whatever the input size
 constexpr int64_t kStemChannels = 64;
 constexpr int64_t kStemKernel = 7, kStemStride = 2, kStemPadding = 3;
 constexpr int64_t kPoolKernel = 3, kPoolStride = 2;
 constexpr float kBatchNormEps = 1e-5f;
-
-// out[b, m, :] = [content[b, m, :] | positions[m, :]], positions shared by the batch.
-Tensor concat_positions(const Tensor& content, const Tensor& positions) {
-  const int64_t batch = content.dim(0), m = content.dim(1), cc = content.dim(2), cp = positions.dim(1);
-  Tensor out = Tensor::f32({batch, m, cc + cp});  // [B, M, Cc + Cp]
-  float* o = out.mutable_data<float>();
-  for (int64_t b = 0; b < batch; ++b)
-    for (int64_t i = 0; i < m; ++i) {
-      float* row = o + (b * m + i) * (cc + cp);
-      std::memcpy(row, content.data<float>() + (b * m + i) * cc, cc * sizeof(float));
-      std::memcpy(row + cc, positions.data<float>() + i * cp, cp * sizeof(float));
-    }
-  return out;
-}
-
-// [B, C, H, W] → [B, H·W, C] (channels last, pixels row-major).
-Tensor channels_last(const Tensor& x) {
-  const int64_t batch = x.dim(0), c = x.dim(1), h = x.dim(2), w = x.dim(3);
-  Tensor out = Tensor::f32({batch, h * w, c});
-  const float* in = x.data<float>();
-  float* o = out.mutable_data<float>();
-  for (int64_t b = 0; b < batch; ++b)
-    for (int64_t ch = 0; ch < c; ++ch)
-      for (int64_t p = 0; p < h * w; ++p) o[(b * h * w + p) * c + ch] = in[(b * c + ch) * h * w + p];
-  return out;
-}
-
-class LearnedImagePreprocessor : public InputPreprocessor {
- public:
-  LearnedImagePreprocessor(Weights& weights, const PerceiverConfig& config) : image_size_(config.image_size) {
-    const std::string prefix = "perceiver.input_preprocessor.";
-    conv1x1_ = kernels::Linear(
-        weights.take(prefix + "convnet_1x1.weight", {kLearnedChannels, 3, 1, 1}).reshaped({kLearnedChannels, 3}),
-        weights.take(prefix + "convnet_1x1.bias", {kLearnedChannels}));
-    const Tensor table = weights.take(prefix + "position_embeddings.position_embeddings",
-                                      {image_size_ * image_size_, kLearnedChannels});
-    const kernels::Linear projection(weights.take(prefix + "positions_projection.weight", {kLearnedChannels, kLearnedChannels}),
-                                     weights.take(prefix + "positions_projection.bias", {kLearnedChannels}));
-    positions_ = projection(table);  // [image_size², 256]: the same for every input, so once at load
-  }
-  int64_t channels() const override { return 2 * kLearnedChannels; }
-  Tensor forward(const Tensor& pixels) const override {
-    int64_t batch, height, width;
-    check_pixels(pixels, batch, height, width);
-    if (height != image_size_ || width != image_size_)
-      fail(ErrorKind::Input, "this model (learned positions) needs " + std::to_string(image_size_) + "x" +
-                                 std::to_string(image_size_) + " images, got " + std::to_string(height) + "x" +
-                                 std::to_string(width));
-    return concat_positions(conv1x1_(channels_last(pixels)), positions_);
-  }
-
- private:
-  int64_t image_size_;
-  kernels::Linear conv1x1_;
-  Tensor positions_;
-};
-
-class FourierImagePreprocessor : public InputPreprocessor {
- public:
-  explicit FourierImagePreprocessor(std::vector<int64_t> max_resolution) : max_resolution_(std::move(max_resolution)) {}
-  int64_t channels() const override { return 3 + fourier_channels(2, kFourierBands); }
-  Tensor forward(const Tensor& pixels) const override {
-    int64_t batch, height, width;
-    check_pixels(pixels, batch, height, width);
-    return concat_positions(channels_last(pixels),
-                            fourier_features(grid_positions({height, width}), max_resolution_, kFourierBands));
-  }
-
- private:
-  std::vector<int64_t> max_resolution_;
-};
 
 class ConvImagePreprocessor : public InputPreprocessor {
  public:
@@ -154,7 +83,7 @@ class ConvImagePreprocessor : public InputPreprocessor {
                 best = std::max(best, cv[((b * oh + y * kPoolStride + ky) * ow + x * kPoolStride + kx) * kStemChannels + c]);
             po[((b * ph + y) * pw + x) * kStemChannels + c] = best;
           }
-    return concat_positions(pooled, fourier_features(grid_positions({ph, pw}), {56, 56}, kFourierBands));
+    return concat_positions(pooled, fourier_features(grid_positions({ph, pw}), {kFourierMaxResolution, kFourierMaxResolution}, kFourierBands));
   }
 
  private:
@@ -164,23 +93,6 @@ class ConvImagePreprocessor : public InputPreprocessor {
 };
 
 }  // namespace
-
-void check_pixels(const Tensor& pixels, int64_t& batch, int64_t& height, int64_t& width) {
-  if (pixels.rank() != 4 || pixels.dim(1) != 3 || pixels.dtype() != DType::F32)
-    fail(ErrorKind::Input, "pixel_values must be F32 [B, 3, H, W], got " + std::string(dtype_name(pixels.dtype())) + " " +
-                               shape_to_string(pixels.shape()));
-  batch = pixels.dim(0);
-  height = pixels.dim(2);
-  width = pixels.dim(3);
-}
-
-std::unique_ptr<InputPreprocessor> make_learned_image_preprocessor(Weights& weights, const PerceiverConfig& config) {
-  return std::make_unique<LearnedImagePreprocessor>(weights, config);
-}
-
-std::unique_ptr<InputPreprocessor> make_fourier_image_preprocessor(Weights&, const PerceiverConfig&) {
-  return std::make_unique<FourierImagePreprocessor>(std::vector<int64_t>{224, 224});
-}
 
 std::unique_ptr<InputPreprocessor> make_conv_image_preprocessor(Weights& weights, const PerceiverConfig& config) {
   return std::make_unique<ConvImagePreprocessor>(weights, config);

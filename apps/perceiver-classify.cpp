@@ -1,0 +1,214 @@
+// perceiver-classify: ImageNet labels for images with the Perceiver IO classifiers.
+//   perceiver-classify -m vision-perceiver-fourier/ photo.jpg
+//   perceiver-classify -m vision-perceiver-conv/ -r photos/ --format jsonl > labels.jsonl
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <sstream>
+
+#include "checkpoint/config.h"
+#include "cli/app_options.h"
+#include "cli/exit_codes.h"
+#include "cli/inputs.h"
+#include "cli/progress.h"
+#include "common/atomic_file.h"
+#include "kernels/runtime.h"
+#include "media/image.h"
+#include "media/image_processor.h"
+#include "models/image_classifier.h"
+
+using namespace perceiver;
+
+namespace {
+
+constexpr const char* kProgram = "perceiver-classify";
+
+struct Options {
+  std::string model_dir;
+  std::vector<std::string> inputs;
+  bool recursive = false, quiet = false;
+  int64_t top_k = 5, batch = 1, max_pixels = 100'000'000;
+  std::string format = "text", output;
+  int threads = 0;
+};
+
+struct Label {
+  int64_t id;
+  double p;
+};
+
+// Softmax over the logits, then the k most probable (k = 0: all), p descending.
+std::vector<Label> top_labels(const float* logits, int64_t count, int64_t k) {
+  const float peak = *std::max_element(logits, logits + count);
+  double sum = 0;
+  for (int64_t i = 0; i < count; ++i) sum += std::exp(static_cast<double>(logits[i]) - peak);
+  std::vector<Label> labels;
+  for (int64_t i = 0; i < count; ++i) labels.push_back({i, std::exp(static_cast<double>(logits[i]) - peak) / sum});
+  const int64_t keep = k <= 0 ? count : std::min(k, count);
+  std::partial_sort(labels.begin(), labels.begin() + keep, labels.end(),
+                    [](const Label& a, const Label& b) { return a.p > b.p || (a.p == b.p && a.id < b.id); });
+  labels.resize(static_cast<size_t>(keep));
+  return labels;
+}
+
+// Writes results in one of the three formats, in input order.
+class ResultWriter {
+ public:
+  ResultWriter(const Options& options, const PerceiverConfig& config) : options_(options), config_(config) {
+    if (options.format == "tsv") out_ << "file\trank\tid\tlabel\tp\n";
+  }
+  std::string label(int64_t id) const {
+    auto it = config_.id2label.find(id);
+    return it == config_.id2label.end() ? std::to_string(id) : it->second;
+  }
+  void result(const std::string& file, const std::vector<Label>& top) {
+    if (options_.format == "jsonl") {
+      nlohmann::json entries = nlohmann::json::array();
+      for (const Label& l : top) entries.push_back({{"id", l.id}, {"label", label(l.id)}, {"p", l.p}});
+      out_ << dump({{"file", file}, {"top", entries}}) << '\n';
+    } else if (options_.format == "tsv") {
+      for (size_t r = 0; r < top.size(); ++r)
+        out_ << tsv_field(file) << '\t' << r + 1 << '\t' << top[r].id << '\t' << tsv_field(label(top[r].id)) << '\t'
+             << format_p(top[r].p) << '\n';
+    } else {
+      out_ << file << '\n';
+      for (size_t r = 0; r < top.size(); ++r) {
+        char line[64];
+        std::snprintf(line, sizeof line, "  %2zu  %8.4f  %5lld  ", r + 1, top[r].p, static_cast<long long>(top[r].id));
+        out_ << line << label(top[r].id) << '\n';
+      }
+    }
+    flush();
+  }
+  void error(const std::string& file, const std::string& message) {
+    if (options_.format == "jsonl") out_ << dump({{"file", file}, {"error", message}}) << '\n';
+    flush();
+  }
+  void close() {
+    if (!options_.output.empty())
+      write_file_atomically(options_.output, [&](std::ostream& stream) { stream << out_.str(); });
+  }
+
+ private:
+  static std::string dump(const nlohmann::json& j) { return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); }
+  static std::string tsv_field(std::string s) {
+    std::replace_if(s.begin(), s.end(), [](char c) { return c == '\t' || c == '\n' || c == '\r'; }, ' ');
+    return s;
+  }
+  static std::string format_p(double p) {
+    char buffer[32];
+    std::snprintf(buffer, sizeof buffer, "%.6g", p);
+    return buffer;
+  }
+  // To stdout as results come (a long job shows its output as it goes); with -o, at the end, whole.
+  void flush() {
+    if (!options_.output.empty()) return;
+    std::cout << out_.str() << std::flush;
+    out_.str("");
+    if (!std::cout) fail(ErrorKind::Output, "standard output: write failed");
+  }
+  const Options& options_;
+  const PerceiverConfig& config_;
+  std::ostringstream out_;
+};
+
+int run(const Options& options) {
+  kernels::set_num_threads(options.threads);
+  if (options.model_dir.empty()) fail(ErrorKind::Usage, "no model folder: pass -m/--model DIR or set PERCEIVER_CLASSIFY_MODEL");
+  const PerceiverConfig config = load_config((std::filesystem::path(options.model_dir) / "config.json").string());
+  if (!is_image_classifier(config.architecture))
+    fail(ErrorKind::ConfigInvalid, options.model_dir + ": holds a " + config.architecture +
+                                       ", perceiver-classify needs one of the PerceiverForImageClassification* models");
+  const auto weights = open_model_weights(options.model_dir);
+  const ImageClassifier model(config, *weights);
+  weights->finish();
+  const ImageProcessorConfig processor = load_image_processor_config(options.model_dir);
+
+  cli::InputOptions input_options;
+  input_options.recursive = options.recursive;
+  input_options.extensions = cli::image_extensions();
+  const std::vector<std::string> files = cli::expand_inputs(options.inputs, input_options);
+  if (files.empty()) fail(ErrorKind::Usage, "no input images (give files, directories, @list or - for a list on stdin)");
+
+  ResultWriter writer(options, config);
+  cli::Progress progress(kProgram, files.size(), options.quiet);
+  ImageLimits limits;
+  limits.max_pixels = options.max_pixels;
+  size_t failed = 0;
+  for (size_t start = 0; start < files.size(); start += static_cast<size_t>(options.batch)) {
+    const size_t end = std::min(files.size(), start + static_cast<size_t>(options.batch));
+    // Decode the batch; a bad image is reported in its place and left out of the forward pass.
+    std::vector<Image> images;
+    std::vector<std::string> errors(end - start);
+    for (size_t i = start; i < end; ++i) {
+      try {
+        images.push_back(load_image(files[i], limits));
+      } catch (const Error& e) {
+        if (e.kind() != ErrorKind::Input && e.kind() != ErrorKind::Limit) throw;
+        errors[i - start] = e.what();
+      }
+    }
+    Tensor logits;
+    try {
+      if (!images.empty()) logits = model.forward(preprocess_images(images, processor));  // [b, num_labels]
+    } catch (const Error& e) {
+      // An input the model cannot take (e.g. the wrong size for learned positions) fails its batch.
+      if (e.kind() != ErrorKind::Input) throw;
+      for (size_t i = start; i < end; ++i)
+        if (errors[i - start].empty()) errors[i - start] = files[i] + ": " + e.what();
+    }
+    size_t next = 0;
+    for (size_t i = start; i < end; ++i) {
+      if (!errors[i - start].empty()) {
+        ++failed;
+        std::cerr << kProgram << ": error: " << errors[i - start] << std::endl;
+        writer.error(files[i], errors[i - start]);
+        continue;
+      }
+      writer.result(files[i], top_labels(logits.data<float>() + next++ * model.num_labels(), model.num_labels(), options.top_k));
+    }
+    progress.advance(end - start);
+  }
+  progress.finish();
+  writer.close();
+  if (failed) {
+    std::cerr << kProgram << ": " << failed << " of " << files.size() << " inputs failed" << std::endl;
+    return cli::kExitSomeFailed;
+  }
+  return cli::kExitOk;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "Classify images with a Perceiver IO ImageNet model (learned, Fourier or conv preprocessing).\n"
+      "Inputs: image files (in order), directories (their images sorted by name; -r for sub-folders),\n"
+      "@LIST (one path per line) or - (such a list on stdin). JPEG, PNG, BMP, GIF, TGA, PNM.\n"
+      "Formats: text (aligned, for a terminal); tsv with header 'file rank id label p';\n"
+      "jsonl: {\"file\", \"top\": [{\"id\", \"label\", \"p\"}]} or {\"file\", \"error\"} per input.",
+      kProgram};
+  Options options;
+  app.add_option("inputs", options.inputs, "images, directories, @list files, or - for a list on stdin")->required();
+  app.add_option("-m,--model", options.model_dir, "model folder (config.json + model.safetensors)")
+      ->envname("PERCEIVER_CLASSIFY_MODEL");
+  app.add_flag("-r,--recursive", options.recursive, "descend into sub-folders of directories");
+  app.add_option("-k,--top-k", options.top_k, "labels per image (0 = all)")->check(CLI::NonNegativeNumber)->capture_default_str();
+  app.add_option("-f,--format", options.format, "output format")
+      ->check(CLI::IsMember({"text", "tsv", "jsonl"}))
+      ->capture_default_str();
+  app.add_option("-b,--batch", options.batch, "images per forward pass")->check(CLI::PositiveNumber)->capture_default_str();
+  app.add_option("-o,--output", options.output, "write results to this file (whole, at the end) instead of stdout");
+  app.add_option("--max-pixels", options.max_pixels, "largest image accepted (width × height)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_flag("-q,--quiet", options.quiet, "no progress line on stderr");
+  cli::add_threads_option(app, options.threads);
+  if (int code = cli::parse_arguments(app, argc, argv); code >= 0) return code;
+  return cli::run_guarded(kProgram, [&] { return run(options); });
+}

@@ -1,0 +1,197 @@
+// perceiver-bench: forward passes of full-size models built from the released configs
+// (spec/checkpoints.md) with random weights — nothing is downloaded — timed beside the machine's
+// oneDNN f32 matmul rate measured in the same process just before each case.
+//   perceiver-bench --list
+//   perceiver-bench --case mlm [--runs 5] [--threads N]
+// One JSON line per case: case, precision, gflop (2·M·N·K of every matrix product executed),
+// seconds (median after a warm-up), gflops, matmul_peak_gflops (2048³, best of 5), ratio,
+// peak_rss_mb, load_seconds (building the model: random weights and packing).
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+#include <functional>
+#include <iostream>
+#include <random>
+
+#include "bench/flops.h"
+#include "checkpoint/weights.h"
+#include "cli/app_options.h"
+#include "cli/exit_codes.h"
+#include "kernels/linear.h"
+#include "kernels/runtime.h"
+#include "models/image_classifier.h"
+#include "models/masked_lm.h"
+
+using namespace perceiver;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
+
+double matmul_peak_gflops() {
+  const int64_t n = 2048;
+  Tensor a = Tensor::f32({n, n}), w = Tensor::f32({n, n}), y = Tensor::f32({n, n});
+  std::mt19937 rng(1);
+  std::uniform_real_distribution<float> uniform(-1, 1);
+  for (int64_t i = 0; i < n * n; ++i) a.mutable_data<float>()[i] = uniform(rng), w.mutable_data<float>()[i] = uniform(rng);
+  const kernels::Linear linear(w, Tensor());
+  linear.forward(a.data<float>(), n, y.mutable_data<float>());  // warm-up
+  double best = 1e30;
+  for (int run = 0; run < 5; ++run) {
+    const auto start = Clock::now();
+    linear.forward(a.data<float>(), n, y.mutable_data<float>());
+    best = std::min(best, seconds_since(start));
+  }
+  return bench::matmul_flops(n, n, n) / best / 1e9;
+}
+
+// The encoder's matrix products for M inputs of width C.
+double encoder_flops(const PerceiverConfig& c, double m, double input_channels) {
+  const LayerShape cross = cross_attention_shape(c.d_latents, static_cast<int64_t>(input_channels), c.qk_channels,
+                                                 c.v_channels, c.num_cross_attention_heads,
+                                                 c.cross_attention_widening_factor, true,
+                                                 c.cross_attention_shape_for_attention);
+  const LayerShape self = self_attention_shape(c.d_latents, c.qk_channels, c.v_channels, c.num_self_attention_heads,
+                                               c.self_attention_widening_factor);
+  const double n = c.num_latents;
+  return bench::layer_flops(cross, n, m) + c.num_blocks * c.num_self_attends_per_block * bench::layer_flops(self, n, n);
+}
+
+struct Case {
+  std::string name, description;
+  std::function<PerceiverConfig()> config;
+  // Builds the model from weights and returns a forward function and its FLOP count.
+  std::function<std::pair<std::function<void()>, double>(const PerceiverConfig&, Weights&)> build;
+};
+
+PerceiverConfig language_config() {
+  PerceiverConfig c;  // the defaults are the language-perceiver values
+  c.architecture = "PerceiverForMaskedLM";
+  c.qk_channels = 256;
+  c.v_channels = 1280;
+  return c;
+}
+
+PerceiverConfig vision_config(const std::string& architecture, int64_t d_model) {
+  PerceiverConfig c;
+  c.architecture = architecture;
+  c.num_latents = 512;
+  c.d_latents = 1024;
+  c.d_model = d_model;
+  c.num_blocks = 8;
+  c.num_self_attends_per_block = 6;
+  c.num_self_attention_heads = 8;
+  c.num_cross_attention_heads = 1;
+  c.image_size = 224;
+  for (int64_t i = 0; i < 1000; ++i) c.id2label[i] = "class " + std::to_string(i);
+  return c;
+}
+
+std::pair<std::function<void()>, double> build_mlm(const PerceiverConfig& c, Weights& weights) {
+  auto model = std::make_shared<MaskedLanguageModel>(c, weights);
+  const int64_t length = c.max_position_embeddings;  // 2048 bytes, all decoded
+  Tensor ids = Tensor::zeros(DType::I64, {1, length});
+  std::mt19937 rng(7);
+  for (int64_t i = 0; i < length; ++i) ids.mutable_data<int64_t>()[i] = 6 + static_cast<int64_t>(rng() % 256);
+  const LayerShape decoder = cross_attention_shape(c.d_model, c.d_latents, 256, c.d_model, 8, 1, false, "kv");
+  const double p = c.max_position_embeddings;
+  const double flops = encoder_flops(c, length, c.d_model) + bench::layer_flops(decoder, p, c.num_latents) +
+                       bench::matmul_flops(p, c.vocab_size, c.d_model);
+  return {[model, ids] { model->forward(ids); }, flops};
+}
+
+std::function<std::pair<std::function<void()>, double>(const PerceiverConfig&, Weights&)> build_classifier(int64_t batch) {
+  return [batch](const PerceiverConfig& c, Weights& weights) -> std::pair<std::function<void()>, double> {
+    auto model = std::make_shared<ImageClassifier>(c, weights);
+    Tensor pixels = Tensor::f32({batch, 3, 224, 224});
+    std::mt19937 rng(3);
+    std::normal_distribution<float> normal;
+    for (int64_t i = 0; i < pixels.numel(); ++i) pixels.mutable_data<float>()[i] = normal(rng);
+    double m = 224 * 224, preprocess = bench::matmul_flops(m, 256, 3);  // learned: conv1x1
+    if (c.architecture == "PerceiverForImageClassificationConvProcessing") {
+      m = 55 * 55;
+      preprocess = bench::matmul_flops(112 * 112, 64, 3 * 7 * 7);  // the stem's 7×7 conv
+    } else if (c.architecture == "PerceiverForImageClassificationFourier") {
+      preprocess = 0;
+    }
+    const LayerShape decoder = cross_attention_shape(c.d_latents, c.d_latents, {}, {}, 1, 1, true, "kv");
+    const double per_image = preprocess + encoder_flops(c, m, c.d_model) + bench::layer_flops(decoder, 1, c.num_latents) +
+                             bench::matmul_flops(1, 1000, c.d_latents);
+    return {[model, pixels] { model->forward(pixels); }, batch * per_image};
+  };
+}
+
+const std::vector<Case>& cases() {
+  static const std::vector<Case> all = {
+      {"mlm", "language-perceiver, one 2048-byte document, all 2048 positions decoded", language_config, build_mlm},
+      {"vision_learned", "vision-perceiver-learned, one 224x224 image",
+       [] { return vision_config("PerceiverForImageClassificationLearned", 512); }, build_classifier(1)},
+      {"vision_learned_b8", "vision-perceiver-learned, a batch of 8 images",
+       [] { return vision_config("PerceiverForImageClassificationLearned", 512); }, build_classifier(8)},
+      {"vision_conv", "vision-perceiver-conv, one 224x224 image",
+       [] { return vision_config("PerceiverForImageClassificationConvProcessing", 322); }, build_classifier(1)},
+      {"vision_conv_b8", "vision-perceiver-conv, a batch of 8 images",
+       [] { return vision_config("PerceiverForImageClassificationConvProcessing", 322); }, build_classifier(8)},
+  };
+  return all;
+}
+
+nlohmann::json run_case(const Case& c, int runs) {
+  const double peak = matmul_peak_gflops();
+  const PerceiverConfig config = c.config();
+  const auto load_start = Clock::now();
+  auto weights = random_weights(42);
+  auto [forward, flops] = c.build(config, *weights);
+  const double load_seconds = seconds_since(load_start);
+  forward();  // warm-up: primitives are created on first use
+  std::vector<double> times;
+  for (int run = 0; run < runs; ++run) {
+    const auto start = Clock::now();
+    forward();
+    times.push_back(seconds_since(start));
+  }
+  std::sort(times.begin(), times.end());
+  const double seconds = times[times.size() / 2], gflop = flops / 1e9;
+  struct rusage usage {};
+  getrusage(RUSAGE_SELF, &usage);
+  return {{"case", c.name},         {"precision", "f32"},      {"threads", kernels::num_threads()},
+          {"gflop", gflop},         {"seconds", seconds},      {"gflops", gflop / seconds},
+          {"matmul_peak_gflops", peak}, {"ratio", gflop / seconds / peak},
+          {"peak_rss_mb", usage.ru_maxrss / 1024.0}, {"load_seconds", load_seconds}};
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"Time forward passes of full-size Perceiver IO models (random weights) against the machine's matmul rate."};
+  std::vector<std::string> selected;
+  std::string precision = "f32";
+  int runs = 5, threads = 0;
+  bool list = false;
+  app.add_option("-c,--case", selected, "case(s) to run (default: all; see --list)");
+  app.add_flag("--list", list, "print the case names and exit");
+  app.add_option("--runs", runs, "timed runs (the median is reported)")->check(CLI::PositiveNumber)->capture_default_str();
+  app.add_option("--precision", precision, "f32 (other precisions come with the performance work)")
+      ->check(CLI::IsMember({"f32"}))
+      ->capture_default_str();
+  cli::add_threads_option(app, threads);
+  if (int code = cli::parse_arguments(app, argc, argv); code >= 0) return code;
+  return cli::run_guarded("perceiver-bench", [&] {
+    if (list) {
+      for (const Case& c : cases()) std::cout << c.name << '\t' << c.description << '\n';
+      return 0;
+    }
+    kernels::set_num_threads(threads);
+    for (const std::string& name : selected)
+      if (std::none_of(cases().begin(), cases().end(), [&](const Case& c) { return c.name == name; }))
+        fail(ErrorKind::Usage, "unknown case '" + name + "' (see --list)");
+    for (const Case& c : cases())
+      if (selected.empty() || std::find(selected.begin(), selected.end(), c.name) != selected.end())
+        std::cout << run_case(c, runs).dump() << std::endl;
+    return 0;
+  });
+}

@@ -1,0 +1,48 @@
+#include "adapters/image_learned_preprocessor.h"
+
+#include "common/error.h"
+#include "kernels/linear.h"
+
+namespace perceiver {
+
+namespace {
+
+constexpr int64_t kLearnedChannels = 256;  // conv1x1 output and position table width
+
+class LearnedImagePreprocessor : public InputPreprocessor {
+ public:
+  LearnedImagePreprocessor(Weights& weights, const PerceiverConfig& config) : image_size_(config.image_size) {
+    const std::string prefix = "perceiver.input_preprocessor.";
+    conv1x1_ = kernels::Linear(
+        weights.take(prefix + "convnet_1x1.weight", {kLearnedChannels, 3, 1, 1}).reshaped({kLearnedChannels, 3}),
+        weights.take(prefix + "convnet_1x1.bias", {kLearnedChannels}));
+    const Tensor table = weights.take(prefix + "position_embeddings.position_embeddings",
+                                      {image_size_ * image_size_, kLearnedChannels});
+    const kernels::Linear projection(weights.take(prefix + "positions_projection.weight", {kLearnedChannels, kLearnedChannels}),
+                                     weights.take(prefix + "positions_projection.bias", {kLearnedChannels}));
+    positions_ = projection(table);  // [image_size², 256]: the same for every input, so once at load
+  }
+  int64_t channels() const override { return 2 * kLearnedChannels; }
+  Tensor forward(const Tensor& pixels) const override {
+    int64_t batch, height, width;
+    check_pixels(pixels, batch, height, width);
+    if (height != image_size_ || width != image_size_)
+      fail(ErrorKind::Input, "this model (learned positions) needs " + std::to_string(image_size_) + "x" +
+                                 std::to_string(image_size_) + " images, got " + std::to_string(height) + "x" +
+                                 std::to_string(width));
+    return concat_positions(conv1x1_(channels_last(pixels)), positions_);
+  }
+
+ private:
+  int64_t image_size_;
+  kernels::Linear conv1x1_;
+  Tensor positions_;
+};
+
+}  // namespace
+
+std::unique_ptr<InputPreprocessor> make_learned_image_preprocessor(Weights& weights, const PerceiverConfig& config) {
+  return std::make_unique<LearnedImagePreprocessor>(weights, config);
+}
+
+}  // namespace perceiver

@@ -1,0 +1,303 @@
+#include "media/image.h"
+
+#include <stb_image.h>
+#include <stb_image_write.h>
+
+#include <climits>
+#include <cstring>
+#include <fstream>
+#include <memory>
+
+#include "common/atomic_file.h"
+#include "common/error.h"
+
+namespace perceiver {
+
+namespace {
+
+// ---- EXIF -------------------------------------------------------------------------------------
+
+// Bounds-checked reads from a byte span; every accessor reports failure instead of reading past
+// the end.
+class ByteSpan {
+ public:
+  ByteSpan(const uint8_t* data, size_t size) : data_(data), size_(size) {}
+  size_t size() const { return size_; }
+  const uint8_t* data() const { return data_; }
+  bool has(size_t offset, size_t count) const { return offset <= size_ && count <= size_ - offset; }
+  uint32_t u8(size_t offset) const { return data_[offset]; }
+  uint32_t u16(size_t offset, bool little) const {
+    const uint32_t a = data_[offset], b = data_[offset + 1];
+    return little ? (a | b << 8) : (a << 8 | b);
+  }
+  uint32_t u32(size_t offset, bool little) const {
+    const uint32_t lo = u16(offset, little), hi = u16(offset + 2, little);
+    return little ? (lo | hi << 16) : (lo << 16 | hi);
+  }
+
+ private:
+  const uint8_t* data_;
+  size_t size_;
+};
+
+// The Orientation tag (0x0112) of IFD0 of a TIFF structure ("II*\0" or "MM\0*" header, then the
+// offset of IFD0; an IFD is a 16-bit entry count followed by 12-byte entries tag/type/count/value).
+// Returns 1 when absent or malformed. Like PIL, a tag with more than one value is ignored.
+int tiff_orientation(ByteSpan tiff) {
+  if (!tiff.has(0, 8)) return 1;
+  bool little;
+  if (tiff.u8(0) == 'I' && tiff.u8(1) == 'I') {
+    little = true;
+  } else if (tiff.u8(0) == 'M' && tiff.u8(1) == 'M') {
+    little = false;
+  } else {
+    return 1;
+  }
+  if (tiff.u16(2, little) != 42) return 1;
+  const size_t ifd = tiff.u32(4, little);
+  if (!tiff.has(ifd, 2)) return 1;
+  const size_t entries = tiff.u16(ifd, little);
+  for (size_t i = 0; i < entries; ++i) {
+    const size_t entry = ifd + 2 + 12 * i;
+    if (!tiff.has(entry, 12)) return 1;
+    if (tiff.u16(entry, little) != 0x0112) continue;
+    const uint32_t type = tiff.u16(entry + 2, little);
+    const uint32_t count = tiff.u32(entry + 4, little);
+    if (count != 1) return 1;
+    uint32_t value;
+    switch (type) {
+      case 1:  // BYTE
+        value = tiff.u8(entry + 8);
+        break;
+      case 3:  // SHORT (the type the standard prescribes)
+        value = tiff.u16(entry + 8, little);
+        break;
+      case 4:  // LONG
+        value = tiff.u32(entry + 8, little);
+        break;
+      default:
+        return 1;
+    }
+    return value >= 1 && value <= 8 ? static_cast<int>(value) : 1;
+  }
+  return 1;
+}
+
+// An EXIF payload: a TIFF structure, optionally preceded by "Exif\0\0".
+int exif_payload_orientation(ByteSpan payload) {
+  static const uint8_t kExif[6] = {'E', 'x', 'i', 'f', 0, 0};
+  if (payload.has(0, 6) && std::memcmp(payload.data(), kExif, 6) == 0)
+    return tiff_orientation(ByteSpan(payload.data() + 6, payload.size() - 6));
+  return tiff_orientation(payload);
+}
+
+// JPEG: walks the marker segments after SOI up to SOS/EOI; the first APP1 segment starting with
+// "Exif\0\0" holds the EXIF data (as PIL reads it).
+int jpeg_orientation(ByteSpan file) {
+  size_t pos = 2;  // after SOI (FF D8)
+  while (file.has(pos, 2)) {
+    if (file.u8(pos) != 0xFF) return 1;                       // not at a marker: give up
+    while (file.has(pos, 1) && file.u8(pos) == 0xFF) ++pos;  // fill bytes
+    if (!file.has(pos, 1)) return 1;
+    const uint32_t marker = file.u8(pos++);
+    if (marker == 0xD9 || marker == 0xDA) return 1;  // EOI, SOS: no more header segments
+    if (marker == 0x01 || marker == 0xD8 || (marker >= 0xD0 && marker <= 0xD7)) continue;  // no length
+    if (!file.has(pos, 2)) return 1;
+    const size_t length = file.u16(pos, false);  // includes its own two bytes
+    if (length < 2 || !file.has(pos, length)) return 1;
+    static const uint8_t kExif[6] = {'E', 'x', 'i', 'f', 0, 0};
+    if (marker == 0xE1 && length - 2 >= 6 && std::memcmp(file.data() + pos + 2, kExif, 6) == 0)
+      return tiff_orientation(ByteSpan(file.data() + pos + 8, length - 8));
+    pos += length;
+  }
+  return 1;
+}
+
+// PNG: the eXIf chunk (anywhere before IEND) holds a TIFF structure.
+int png_orientation(ByteSpan file) {
+  size_t pos = 8;  // after the signature
+  while (file.has(pos, 8)) {
+    const size_t length = file.u32(pos, false);
+    const uint8_t* type = file.data() + pos + 4;
+    if (!file.has(pos + 8, length)) return 1;
+    if (std::memcmp(type, "eXIf", 4) == 0) return exif_payload_orientation(ByteSpan(file.data() + pos + 8, length));
+    if (std::memcmp(type, "IEND", 4) == 0) return 1;
+    pos += 8 + length;
+    if (!file.has(pos, 4)) return 1;
+    pos += 4;  // CRC
+  }
+  return 1;
+}
+
+// ---- decoding ---------------------------------------------------------------------------------
+
+std::string stb_reason() {
+  const char* reason = stbi_failure_reason();
+  return reason && *reason ? reason : "unknown error";
+}
+
+[[noreturn]] void unreadable(const std::string& name, const std::string& reason) {
+  fail(ErrorKind::Input, name + ": not a readable image (" + reason + ")");
+}
+
+void check_pixel_limit(int64_t width, int64_t height, const std::string& name, const ImageLimits& limits) {
+  if (width * height > limits.max_pixels)
+    fail(ErrorKind::Limit, name + ": image of " + std::to_string(width) + "x" + std::to_string(height) +
+                               " pixels exceeds the limit of " + std::to_string(limits.max_pixels) +
+                               " (raise it with --max-pixels)");
+}
+
+struct StbFree {
+  void operator()(stbi_uc* pixels) const { stbi_image_free(pixels); }
+};
+
+bool is_png(ByteSpan file) {
+  static const uint8_t kPng[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
+  return file.has(0, 8) && std::memcmp(file.data(), kPng, 8) == 0;
+}
+
+bool is_jpeg(ByteSpan file) {
+  return file.has(0, 3) && file.u8(0) == 0xFF && file.u8(1) == 0xD8 && file.u8(2) == 0xFF;
+}
+
+}  // namespace
+
+int image_exif_orientation(const uint8_t* bytes, size_t size) {
+  const ByteSpan file(bytes, size);
+  if (is_jpeg(file)) return jpeg_orientation(file);
+  if (is_png(file)) return png_orientation(file);
+  return 1;
+}
+
+// The EXIF orientations, as PIL.ImageOps.exif_transpose (used by transformers' load_image) undoes
+// them. With the source W×H and src(x, y) its pixel at column x, row y, the upright image is:
+//   2: mirrored left-right (PIL FLIP_LEFT_RIGHT)     out(x, y) = src(W-1-x, y)          W×H
+//   3: rotated 180° (ROTATE_180)                     out(x, y) = src(W-1-x, H-1-y)      W×H
+//   4: mirrored top-bottom (FLIP_TOP_BOTTOM)         out(x, y) = src(x, H-1-y)          W×H
+//   5: transposed, main diagonal (TRANSPOSE)         out(x, y) = src(y, x)              H×W
+//   6: rotated 90° clockwise (ROTATE_270)            out(x, y) = src(y, H-1-x)          H×W
+//   7: transposed, anti-diagonal (TRANSVERSE)        out(x, y) = src(W-1-y, H-1-x)      H×W
+//   8: rotated 90° counter-clockwise (ROTATE_90)     out(x, y) = src(W-1-y, x)          H×W
+// 1 and anything else: unchanged.
+Image apply_exif_orientation(const Image& image, int orientation) {
+  if (orientation < 2 || orientation > 8) return image;
+  const int64_t w = image.width, h = image.height;
+  const bool swap = orientation >= 5;
+  Image out;
+  out.width = swap ? h : w;
+  out.height = swap ? w : h;
+  out.rgb.resize(image.rgb.size());
+  for (int64_t y = 0; y < out.height; ++y) {
+    for (int64_t x = 0; x < out.width; ++x) {
+      int64_t sx = 0, sy = 0;
+      switch (orientation) {
+        case 2: sx = w - 1 - x; sy = y; break;
+        case 3: sx = w - 1 - x; sy = h - 1 - y; break;
+        case 4: sx = x; sy = h - 1 - y; break;
+        case 5: sx = y; sy = x; break;
+        case 6: sx = y; sy = h - 1 - x; break;
+        case 7: sx = w - 1 - y; sy = h - 1 - x; break;
+        case 8: sx = w - 1 - y; sy = x; break;
+      }
+      std::memcpy(&out.rgb[static_cast<size_t>((y * out.width + x) * 3)],
+                  &image.rgb[static_cast<size_t>((sy * w + sx) * 3)], 3);
+    }
+  }
+  return out;
+}
+
+Image decode_image(const uint8_t* bytes, size_t size, const std::string& name, const ImageLimits& limits) {
+  if (size == 0) unreadable(name, "empty file");
+  if (size > static_cast<size_t>(INT_MAX)) unreadable(name, "file larger than 2 GiB");
+  const int length = static_cast<int>(size);
+
+  // The header alone first, so that an absurd size is refused before any pixel memory is taken.
+  // stb refuses PNGs of more than 1 GiB in its header check (and then reports "unknown image
+  // type"), so the PNG header is read here first to report the limit instead.
+  const ByteSpan file(bytes, size);
+  const bool png = is_png(file);
+  if (png && file.has(0, 24) && std::memcmp(bytes + 12, "IHDR", 4) == 0)
+    check_pixel_limit(file.u32(16, false), file.u32(20, false), name, limits);
+  int width = 0, height = 0, channels = 0;
+  if (!stbi_info_from_memory(bytes, length, &width, &height, &channels)) {
+    std::string reason = stb_reason();
+    // stb tries every format in turn and keeps the last one's complaint; name the real format.
+    if (reason == "unknown image type") {
+      if (png) reason = "corrupt or unsupported PNG header";
+      if (is_jpeg(file)) reason = "corrupt or unsupported JPEG header";
+      if (file.has(0, 6) && (std::memcmp(bytes, "GIF87a", 6) == 0 || std::memcmp(bytes, "GIF89a", 6) == 0))
+        reason = "corrupt or unsupported GIF header";
+    }
+    unreadable(name, reason);
+  }
+  check_pixel_limit(width, height, name, limits);
+
+  // Native channel count (0 = as stored): 1 gray, 2 gray+alpha, 3 RGB, 4 RGBA. 16-bit data is
+  // reduced to 8 bits by stbi_load_from_memory, palettes are expanded.
+  std::unique_ptr<stbi_uc, StbFree> pixels(stbi_load_from_memory(bytes, length, &width, &height, &channels, 0));
+  if (!pixels) unreadable(name, stb_reason());
+  check_pixel_limit(width, height, name, limits);
+  if (width <= 0 || height <= 0 || channels < 1 || channels > 4)
+    unreadable(name, "unexpected decoder result");
+
+  Image image;
+  image.width = width;
+  image.height = height;
+  const size_t count = static_cast<size_t>(width) * static_cast<size_t>(height);
+  image.rgb.resize(count * 3);
+  const stbi_uc* in = pixels.get();
+  uint8_t* out = image.rgb.data();
+  switch (channels) {
+    case 1:  // gray → R = G = B
+    case 2:  // gray + alpha → gray replicated, alpha dropped (PIL convert("RGB") of LA)
+      for (size_t i = 0; i < count; ++i, in += channels, out += 3) out[0] = out[1] = out[2] = in[0];
+      break;
+    case 3:
+      std::memcpy(out, in, count * 3);
+      break;
+    case 4:  // RGBA → alpha dropped, not blended
+      for (size_t i = 0; i < count; ++i, in += 4, out += 3) std::memcpy(out, in, 3);
+      break;
+  }
+  pixels.reset();
+  return apply_exif_orientation(image, image_exif_orientation(bytes, size));
+}
+
+Image load_image(const std::string& path, const ImageLimits& limits) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail(ErrorKind::Input, path + ": cannot open the file");
+  std::vector<uint8_t> bytes;
+  char chunk[1 << 16];
+  for (;;) {
+    in.read(chunk, sizeof chunk);
+    const std::streamsize got = in.gcount();
+    if (got > 0) {
+      if (bytes.size() + static_cast<size_t>(got) > static_cast<size_t>(INT_MAX))
+        unreadable(path, "file larger than 2 GiB");
+      bytes.insert(bytes.end(), chunk, chunk + got);
+    }
+    if (!in) break;
+  }
+  // A read error (or a directory, whose read fails with EISDIR) leaves badbit set or nothing read
+  // without reaching a regular end of file.
+  if (in.bad() || (!in.eof() && bytes.empty())) fail(ErrorKind::Input, path + ": cannot open the file");
+  return decode_image(bytes.data(), bytes.size(), path, limits);
+}
+
+void write_png(const std::string& path, const Image& image) {
+  if (image.width <= 0 || image.height <= 0 || image.width > INT_MAX / 3 || image.height > INT_MAX ||
+      image.rgb.size() != static_cast<size_t>(image.width) * static_cast<size_t>(image.height) * 3)
+    fail(ErrorKind::Internal, path + ": cannot write an image of " + std::to_string(image.width) + "x" +
+                                  std::to_string(image.height) + " pixels with " +
+                                  std::to_string(image.rgb.size()) + " bytes");
+  std::string encoded;
+  const auto append = [](void* context, void* data, int size) {
+    static_cast<std::string*>(context)->append(static_cast<const char*>(data), static_cast<size_t>(size));
+  };
+  const int width = static_cast<int>(image.width);
+  if (!stbi_write_png_to_func(append, &encoded, width, static_cast<int>(image.height), 3, image.rgb.data(), width * 3))
+    fail(ErrorKind::Output, path + ": PNG encoding failed");
+  write_file_atomically(path, [&](std::ostream& out) { out.write(encoded.data(), static_cast<std::streamsize>(encoded.size())); });
+}
+
+}  // namespace perceiver

@@ -1,0 +1,40 @@
+// 8-bit RGB images: decoding (stb_image: JPEG, PNG, BMP, GIF first frame, TGA, PNM) into RGB the
+// way transformers' load_image does (EXIF orientation applied, then PIL convert("RGB"): grayscale
+// replicated to R, G, B; alpha dropped, not blended; palettes expanded), and writing PNG files.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace perceiver {
+
+struct Image {
+  int64_t width = 0, height = 0;
+  std::vector<uint8_t> rgb;  // row-major, 3 bytes per pixel (R, G, B), width * height * 3 bytes
+};
+
+struct ImageLimits {
+  int64_t max_pixels = 100'000'000;  // width * height, checked before the pixels are decoded
+};
+
+// Reads and decodes `path`. Throws Error(Input) "<path>: cannot open the file" when the file
+// cannot be read, Error(Input) "<path>: not a readable image (<reason>)" when it does not decode,
+// and Error(Limit) when its header announces more than limits.max_pixels pixels.
+Image load_image(const std::string& path, const ImageLimits& limits = {});
+
+// The same for an image file already in memory; `name` (usually the path) starts every message.
+Image decode_image(const uint8_t* bytes, size_t size, const std::string& name, const ImageLimits& limits = {});
+
+// The EXIF Orientation tag (1..8) of a JPEG (APP1 "Exif" segment) or PNG (eXIf chunk) file, or 1
+// when there is none or it cannot be parsed. Exposed for the tests.
+int image_exif_orientation(const uint8_t* bytes, size_t size);
+
+// `image` turned upright for EXIF `orientation` (2..8); other values return it unchanged.
+Image apply_exif_orientation(const Image& image, int orientation);
+
+// Writes `image` as an 8-bit RGB PNG, atomically (whole or not at all). Error(Output) on failure.
+void write_png(const std::string& path, const Image& image);
+
+}  // namespace perceiver
