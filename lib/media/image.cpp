@@ -141,7 +141,8 @@ std::string stb_reason() {
 }
 
 void check_pixel_limit(int64_t width, int64_t height, const std::string& name, const ImageLimits& limits) {
-  if (width * height > limits.max_pixels)
+  // width * height > max_pixels, without overflowing for 32-bit header fields.
+  if (width > 0 && height > 0 && width > limits.max_pixels / height)
     fail(ErrorKind::Limit, name + ": image of " + std::to_string(width) + "x" + std::to_string(height) +
                                " pixels exceeds the limit of " + std::to_string(limits.max_pixels) +
                                " (raise it with --max-pixels)");
@@ -260,7 +261,9 @@ Image decode_image(const uint8_t* bytes, size_t size, const std::string& name, c
       break;
   }
   pixels.reset();
-  return apply_exif_orientation(image, image_exif_orientation(bytes, size));
+  const int orientation = image_exif_orientation(bytes, size);
+  if (orientation == 1) return image;
+  return apply_exif_orientation(image, orientation);
 }
 
 Image load_image(const std::string& path, const ImageLimits& limits) {

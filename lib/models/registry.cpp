@@ -5,6 +5,8 @@
 #include "common/error.h"
 #include "models/image_classifier.h"
 #include "models/masked_lm.h"
+#include "models/multimodal_autoencoder.h"
+#include "models/optical_flow.h"
 
 namespace perceiver {
 
@@ -35,6 +37,49 @@ class RawImageClassifier : public RawModel {
   ImageClassifier model_;
 };
 
+class RawOpticalFlow : public RawModel {
+ public:
+  RawOpticalFlow(const PerceiverConfig& config, Weights& weights) : model_(config, weights) {}
+  NamedTensors run(const std::map<std::string, Tensor>& inputs, const Trace* trace) const override {
+    return {{"logits", model_.forward(require_input(inputs, "inputs"), trace)}};
+  }
+
+ private:
+  OpticalFlowModel model_;
+};
+
+class RawMultimodalAutoencoder : public RawModel {
+ public:
+  RawMultimodalAutoencoder(const PerceiverConfig& config, Weights& weights) : model_(config, weights) {}
+  NamedTensors run(const std::map<std::string, Tensor>& inputs, const Trace* trace) const override {
+    const Tensor latents = model_.encode(require_input(inputs, "inputs.audio"), require_input(inputs, "inputs.image"),
+                                         require_input(inputs, "inputs.label"), trace);
+    // Without explicit subsampled_output_points every point is decoded (with HF's subsampled
+    // position formula, which is what the released model was decoded with).
+    const auto audio = points(inputs, "subsampled_output_points.audio", model_.audio_points());
+    const auto image = points(inputs, "subsampled_output_points.image", model_.image_points());
+    MultimodalOutputs out = model_.decode(latents, audio, image, trace);
+    return {{"logits.audio", out.audio}, {"logits.image", out.image}, {"logits.label", out.label}};
+  }
+
+ private:
+  static std::vector<int64_t> points(const std::map<std::string, Tensor>& inputs, const std::string& name, int64_t all) {
+    auto it = inputs.find(name);
+    std::vector<int64_t> out;
+    if (it == inputs.end()) {
+      for (int64_t i = 0; i < all; ++i) out.push_back(i);
+      return out;
+    }
+    if (it->second.dtype() != DType::I64 || it->second.rank() != 1)
+      fail(ErrorKind::Input, name + " must be a 1-D I64 tensor, got " + shape_to_string(it->second.shape()));
+    out.assign(it->second.data<int64_t>(), it->second.data<int64_t>() + it->second.numel());
+    for (int64_t p : out)
+      if (p < 0 || p >= all) fail(ErrorKind::Input, name + ": point " + std::to_string(p) + " outside [0, " + std::to_string(all) + ")");
+    return out;
+  }
+  MultimodalAutoencoder model_;
+};
+
 using Factory = std::unique_ptr<RawModel> (*)(const PerceiverConfig&, Weights&);
 
 template <typename Model>
@@ -48,6 +93,8 @@ const std::vector<std::pair<std::string, Factory>>& factories() {
       {"PerceiverForImageClassificationLearned", &make<RawImageClassifier>},
       {"PerceiverForImageClassificationFourier", &make<RawImageClassifier>},
       {"PerceiverForImageClassificationConvProcessing", &make<RawImageClassifier>},
+      {"PerceiverForOpticalFlow", &make<RawOpticalFlow>},
+      {"PerceiverForMultimodalAutoencoding", &make<RawMultimodalAutoencoder>},
   };
   return table;
 }

@@ -188,3 +188,15 @@ TEST_CASE("perceiver-classify: model errors") {
   CHECK(r.err.find("PerceiverForMaskedLM") != std::string::npos);
   CHECK(test::run_command(test::bin_dir() + "/perceiver-classify -m " + fourier_model()).exit_code == 2);
 }
+
+TEST_CASE("perceiver-classify reads the sample photographs (PNG and JPEG)") {
+  const std::string samples = test::data_dir() + "/../../samples/images";
+  const auto r = test::run_command(classify("--format jsonl " + samples));
+  CAPTURE(r.err);
+  REQUIRE(r.exit_code == 0);
+  const auto lines = json_lines(r.out);
+  REQUIRE(lines.size() == 3);
+  CHECK(lines[0]["file"] == samples + "/chelsea.png");
+  CHECK(lines[2]["file"] == samples + "/rocket.jpg");
+  for (const auto& line : lines) CHECK(line["top"].size() == 5);
+}

@@ -1,0 +1,38 @@
+// PerceiverForOpticalFlow: patches of two frames → flow preprocessor → encoder (2048 latents
+// for the released model) → decoder whose queries are the preprocessed inputs themselves
+// (1 head, qk = v = d_latents, no query residual) → Linear(322 → 2) → ÷ 100.
+//
+// Shapes: inputs [B, 2, 27, H, W] (H, W = train_size) → x [B, H·W, C] → latents [B, N, D]
+// → flow [B, H, W, 2] (channel 0 rightwards, 1 downwards; × 20 gives pixels).
+#pragma once
+
+#include <memory>
+
+#include "adapters/flow_preprocessor.h"
+#include "perceiver/decoder.h"
+#include "perceiver/encoder.h"
+#include "perceiver/trace.h"
+
+namespace perceiver {
+
+class OpticalFlowModel {
+ public:
+  OpticalFlowModel(const PerceiverConfig& config, Weights& weights);
+
+  int64_t tile_height() const { return height_; }
+  int64_t tile_width() const { return width_; }
+
+  // The model's raw output as HF returns it (already divided by 100).
+  Tensor forward(const Tensor& inputs, const Trace* trace = nullptr) const;
+
+  // Queries decoded per pass: bounds the decoder's memory whatever the tile size.
+  static constexpr int64_t kQueryChunk = 16384;
+
+ private:
+  int64_t height_, width_;
+  std::unique_ptr<InputPreprocessor> preprocessor_;
+  Encoder encoder_;
+  Decoder decoder_;
+};
+
+}  // namespace perceiver
