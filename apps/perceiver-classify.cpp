@@ -176,11 +176,7 @@ int run(const Options& options) {
   }
   progress.finish();
   writer.close();
-  if (failed) {
-    std::cerr << kProgram << ": " << failed << " of " << files.size() << " inputs failed" << std::endl;
-    return cli::kExitSomeFailed;
-  }
-  return cli::kExitOk;
+  return cli::finish_batch(kProgram, failed, files.size());
 }
 
 }  // namespace

@@ -130,11 +130,7 @@ int run(const Options& options) {
   } else {
     write_file_atomically(options.output, [&](std::ostream& stream) { stream << out.str(); });
   }
-  if (failed) {
-    std::cerr << kProgram << ": " << failed << " of " << files.size() << " inputs failed" << std::endl;
-    return cli::kExitSomeFailed;
-  }
-  return cli::kExitOk;
+  return cli::finish_batch(kProgram, failed, files.size());
 }
 
 }  // namespace

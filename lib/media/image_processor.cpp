@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "common/error.h"
+#include "common/json.h"
 
 namespace perceiver {
 
@@ -233,15 +234,7 @@ int64_t floor_div2(int64_t value) { return value >= 0 ? value / 2 : -((-value + 
 }  // namespace
 
 ImageProcessorConfig parse_image_processor_config(const std::string& json_text, const std::string& source) {
-  Json json;
-  try {
-    json = Json::parse(json_text);
-  } catch (const Json::exception& e) {
-    std::string why = e.what();
-    const size_t bracket = why.find("] ");  // drop nlohmann's "[json.exception.parse_error.101] "
-    if (bracket != std::string::npos) why = why.substr(bracket + 2);
-    fail(ErrorKind::ConfigInvalid, source + ": not valid JSON: " + why);
-  }
+  const Json json = parse_json(json_text, source, ErrorKind::ConfigInvalid);
   if (!json.is_object()) fail(ErrorKind::ConfigInvalid, source + ": not a JSON object");
   ImageProcessorConfig config;
   const ProcessorConfigReader reader(json, source);
