@@ -127,8 +127,10 @@ std::unique_ptr<RawModel> load_raw_model(const std::string& model_dir) {
     weights->finish();
     return model;
   } catch (const Error& e) {
-    if (e.kind() == ErrorKind::ConfigInvalid && e.what()[0] != '/')
-      fail(ErrorKind::ConfigInvalid, (std::filesystem::path(model_dir) / "config.json").string() + ": " + e.what());
+    // Width rules that the config breaks surface while the model is built: name the file.
+    const std::string config_path = (std::filesystem::path(model_dir) / "config.json").string();
+    if (e.kind() == ErrorKind::ConfigInvalid && std::string(e.what()).rfind(config_path, 0) != 0)
+      fail(ErrorKind::ConfigInvalid, config_path + ": " + e.what());
     throw;
   }
 }

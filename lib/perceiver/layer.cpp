@@ -63,10 +63,10 @@ PerceiverLayer::PerceiverLayer(Weights& weights, const std::string& prefix, cons
 }
 
 Tensor PerceiverLayer::forward(const Tensor& queries, const Tensor* inputs, const Tensor* mask_bias) const {
-  const int64_t batch = queries.dim(0), nq = queries.dim(1);
   if (queries.rank() != 3 || queries.dim(2) != shape_.q_dim)
     fail(ErrorKind::Internal, "layer queries must be [B, Nq, " + std::to_string(shape_.q_dim) + "], got " +
                                   shape_to_string(queries.shape()));
+  const int64_t batch = queries.dim(0), nq = queries.dim(1);
   const bool cross = shape_.is_cross_attention;
   if (cross && (!inputs || inputs->rank() != 3 || inputs->dim(0) != batch || inputs->dim(2) != shape_.kv_dim))
     fail(ErrorKind::Internal, "cross-attention inputs must be [B, Nk, " + std::to_string(shape_.kv_dim) + "]");

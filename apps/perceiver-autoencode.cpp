@@ -1,0 +1,346 @@
+// perceiver-autoencode: video + audio through the multimodal Perceiver IO (Kinetics-700
+// autoencoder): reconstructed frames, reconstructed audio, predicted labels and PSNR.
+//   perceiver-autoencode -m multimodal-perceiver/ --video frames/ --audio clip.wav -o recon/
+// docs/autoencode.md describes the input policy, the windows, the outputs and the PSNR.
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <sstream>
+
+#include "checkpoint/config.h"
+#include "checkpoint/safetensors.h"
+#include "cli/app_options.h"
+#include "cli/exit_codes.h"
+#include "cli/inputs.h"
+#include "cli/progress.h"
+#include "common/atomic_file.h"
+#include "kernels/runtime.h"
+#include "media/audio.h"
+#include "media/image.h"
+#include "media/video_frames.h"
+#include "models/clip_autoencoder.h"
+
+using namespace perceiver;
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr const char* kProgram = "perceiver-autoencode";
+
+struct Options {
+  std::string model_dir, video, audio, output, raw;
+  double fps = 25;
+  int64_t sample_rate = 0;  // 0: fps × audio_samples_per_frame
+  bool no_resample = false, audio_float = false, json = false, quiet = false;
+  int64_t chunk = 8192, top_k = 5, max_windows = 0, compare_frame = 0, max_pixels = 100'000'000;
+  double max_audio_seconds = 1800;
+  int threads = 0;
+};
+
+struct Label {
+  int64_t id;
+  double p;
+};
+
+std::vector<double> softmax(const float* logits, int64_t count) {
+  const float peak = *std::max_element(logits, logits + count);
+  std::vector<double> p(static_cast<size_t>(count));
+  double sum = 0;
+  for (int64_t i = 0; i < count; ++i) sum += p[static_cast<size_t>(i)] = std::exp(static_cast<double>(logits[i]) - peak);
+  for (double& v : p) v /= sum;
+  return p;
+}
+
+std::vector<Label> top_labels(const std::vector<double>& p, int64_t k) {
+  std::vector<Label> labels;
+  for (size_t i = 0; i < p.size(); ++i) labels.push_back({static_cast<int64_t>(i), p[i]});
+  const size_t keep = k <= 0 ? labels.size() : std::min(labels.size(), static_cast<size_t>(k));
+  std::partial_sort(labels.begin(), labels.begin() + static_cast<std::ptrdiff_t>(keep), labels.end(),
+                    [](const Label& a, const Label& b) { return a.p > b.p || (a.p == b.p && a.id < b.id); });
+  labels.resize(keep);
+  return labels;
+}
+
+// PSNR as JSON: a number, or null when infinite (identical) or undefined.
+nlohmann::json psnr_json(double db) { return std::isfinite(db) ? nlohmann::json(db) : nlohmann::json(nullptr); }
+std::string psnr_text(double db) {
+  if (std::isinf(db)) return "inf dB (identical)";
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%.2f dB", db);
+  return buffer;
+}
+
+std::string seconds_text(double seconds) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%.6g s", seconds);
+  return buffer;
+}
+
+std::string frame_name(int64_t index) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%06lld.png", static_cast<long long>(index));
+  return buffer;
+}
+
+int run(const Options& options) {
+  kernels::set_num_threads(options.threads);
+  if (options.model_dir.empty()) fail(ErrorKind::Usage, "no model folder: pass -m/--model DIR or set PERCEIVER_AUTOENCODE_MODEL");
+  const PerceiverConfig config = load_config((fs::path(options.model_dir) / "config.json").string());
+  if (config.architecture != "PerceiverForMultimodalAutoencoding")
+    fail(ErrorKind::ConfigInvalid, options.model_dir + ": holds a " + config.architecture +
+                                       ", perceiver-autoencode needs a PerceiverForMultimodalAutoencoding model");
+
+  // The model's audio rate: 25 fps × 1920 samples per frame = 48 kHz for the released model.
+  const double implied_rate = options.fps * static_cast<double>(config.audio_samples_per_frame);
+  int64_t model_rate = options.sample_rate;
+  if (model_rate == 0) {
+    model_rate = std::llround(implied_rate);
+    if (std::fabs(implied_rate - static_cast<double>(model_rate)) > 1e-6)
+      fail(ErrorKind::Usage, "--fps " + std::to_string(options.fps) + " × audio_samples_per_frame " +
+                                 std::to_string(config.audio_samples_per_frame) + " is not a whole sample rate; give --sample-rate");
+  }
+
+  // Inputs first, all checked before anything is computed or written.
+  if (options.video.empty()) fail(ErrorKind::Usage, "no video: pass --video DIR (a folder of frames) or --video @LIST");
+  if (options.audio.empty()) fail(ErrorKind::Usage, "no audio: pass --audio FILE (WAV, FLAC or OGG)");
+  const bool is_list = options.video.size() > 1 && options.video[0] == '@';
+  if (!is_list && !fs::is_directory(options.video))
+    fail(ErrorKind::Input, options.video + ": not a directory of frames (give a folder of images, or @LIST: a file with one frame path per line)");
+  cli::InputOptions input_options;
+  input_options.extensions = cli::image_extensions();
+  const std::vector<std::string> frames = cli::expand_inputs({options.video}, input_options);
+  if (frames.empty()) fail(ErrorKind::Input, (is_list ? options.video.substr(1) : options.video) + ": no frames (JPEG, PNG, BMP, GIF, TGA or PNM files) found");
+  ImageLimits image_limits;
+  image_limits.max_pixels = options.max_pixels;
+  check_video_frames(frames, image_limits);
+
+  AudioLimits audio_limits;
+  audio_limits.max_frames = static_cast<int64_t>(options.max_audio_seconds * 192000);  // any rate up to 192 kHz
+  const AudioInfo info = probe_audio(options.audio);
+  if (info.sample_rate > 0 && static_cast<double>(info.frames) > options.max_audio_seconds * static_cast<double>(info.sample_rate))
+    fail(ErrorKind::Limit, options.audio + ": " + seconds_text(static_cast<double>(info.frames) / static_cast<double>(info.sample_rate)) +
+                               " of audio is more than the limit of " + seconds_text(options.max_audio_seconds) +
+                               " (raise it with --max-audio-seconds)");
+  if (info.sample_rate != model_rate && options.no_resample)
+    fail(ErrorKind::Input, options.audio + ": sampled at " + std::to_string(info.sample_rate) + " Hz, but the model takes " +
+                               std::to_string(model_rate) + " Hz (drop --no-resample to resample it, or give --sample-rate)");
+  Audio audio = load_audio(options.audio, audio_limits);
+  if (audio.sample_rate != model_rate) {
+    if (!options.quiet)
+      std::cerr << kProgram << ": resampling " << options.audio << " from " << audio.sample_rate << " Hz to " << model_rate
+                << " Hz" << std::endl;
+    audio.samples = resample_audio(audio.samples, audio.sample_rate, model_rate);
+    audio.sample_rate = model_rate;
+  }
+
+  const auto weights = open_model_weights(options.model_dir);
+  const ClipAutoencoder model(config, *weights);
+  weights->finish();
+  const ClipGeometry& g = model.geometry();
+
+  // Windows: consecutive, non-overlapping; what does not fill a whole window is dropped.
+  const int64_t video_windows = static_cast<int64_t>(frames.size()) / g.frames;
+  const int64_t audio_windows = static_cast<int64_t>(audio.samples.size()) / g.samples;
+  int64_t windows = std::min(video_windows, audio_windows);
+  if (windows == 0)
+    fail(ErrorKind::Input, "the clip is shorter than one model window: it needs " + std::to_string(g.frames) + " frames and " +
+                               std::to_string(g.samples) + " audio samples (" + seconds_text(static_cast<double>(g.samples) / static_cast<double>(model_rate)) +
+                               " at " + std::to_string(model_rate) + " Hz), got " + std::to_string(frames.size()) +
+                               " frames and " + std::to_string(audio.samples.size()) + " samples");
+  if (options.max_windows > 0) windows = std::min(windows, options.max_windows);
+  const int64_t used_frames = windows * g.frames, used_samples = windows * g.samples;
+  if (!options.quiet && (static_cast<int64_t>(frames.size()) > used_frames || static_cast<int64_t>(audio.samples.size()) > used_samples))
+    std::cerr << kProgram << ": using " << windows << " window(s) of " << g.frames << " frames: " << used_frames << " of "
+              << frames.size() << " frames and " << used_samples << " of " << audio.samples.size()
+              << " audio samples (the rest does not fill a window)" << std::endl;
+  if (options.compare_frame < 0 || options.compare_frame >= used_frames)
+    fail(ErrorKind::Usage, "--compare-frame " + std::to_string(options.compare_frame) + " is outside the " +
+                               std::to_string(used_frames) + " frames used");
+
+  const std::string out_dir = options.output;
+  if (!out_dir.empty()) {
+    std::error_code ec;
+    fs::create_directories(fs::path(out_dir) / "frames", ec);
+    if (ec) fail(ErrorKind::Output, out_dir + ": cannot create the output folder (" + ec.message() + ")");
+  }
+
+  ErrorTotals video_error, audio_error;
+  std::vector<float> recon_audio(static_cast<size_t>(used_samples));
+  std::vector<std::vector<double>> window_probabilities;
+  Tensor raw_video, raw_labels;
+  if (!options.raw.empty()) {
+    raw_video = Tensor::f32({used_frames, g.height, g.width, 3});
+    raw_labels = Tensor::f32({windows, g.labels});
+  }
+  const int64_t pixels = g.height * g.width;
+  cli::Progress progress(kProgram, static_cast<size_t>(windows), options.quiet, 1);
+  for (int64_t w = 0; w < windows; ++w) {
+    // The window's frames, fitted to the model's frame size, as [T, 3, H, W] in [0, 1].
+    Tensor video = Tensor::f32({g.frames, 3, g.height, g.width});
+    std::vector<Image> inputs;
+    for (int64_t t = 0; t < g.frames; ++t) {
+      const std::string& file = frames[static_cast<size_t>(w * g.frames + t)];
+      const Image fitted = fit_frame(load_image(file, image_limits), g.width, g.height);
+      frame_to_unit_floats(fitted, video.mutable_data<float>() + t * 3 * pixels);
+      if (w * g.frames + t == options.compare_frame) inputs.push_back(fitted);
+    }
+    Tensor window_audio = Tensor::f32({g.samples});
+    std::copy_n(audio.samples.begin() + w * g.samples, g.samples, window_audio.mutable_data<float>());
+
+    const WindowReconstruction recon = model.reconstruct(video, window_audio, options.chunk);
+
+    // PSNR totals against the input as fed to the model (channels-first there, last here).
+    const float* rv = recon.video.data<float>();
+    std::vector<float> reference_hwc(static_cast<size_t>(g.frames * pixels * 3));
+    for (int64_t t = 0; t < g.frames; ++t)
+      for (int64_t p = 0; p < pixels; ++p)
+        for (int64_t c = 0; c < 3; ++c)
+          reference_hwc[static_cast<size_t>((t * pixels + p) * 3 + c)] = video.data<float>()[(t * 3 + c) * pixels + p];
+    video_error.add(reference_hwc.data(), rv, g.frames * pixels * 3, 0.0f, 1.0f);
+    audio_error.add(window_audio.data<float>(), recon.audio.data<float>(), g.samples, -1.0f, 1.0f);
+    std::copy_n(recon.audio.data<float>(), g.samples, recon_audio.begin() + w * g.samples);
+    window_probabilities.push_back(softmax(recon.label.data<float>(), g.labels));
+    if (!options.raw.empty()) {
+      std::copy_n(rv, g.frames * pixels * 3, raw_video.mutable_data<float>() + w * g.frames * pixels * 3);
+      std::copy_n(recon.label.data<float>(), g.labels, raw_labels.mutable_data<float>() + w * g.labels);
+    }
+
+    if (!out_dir.empty()) {
+      for (int64_t t = 0; t < g.frames; ++t) {
+        const int64_t index = w * g.frames + t;
+        const Image frame = unit_floats_to_frame(rv + t * pixels * 3, g.width, g.height);
+        write_png((fs::path(out_dir) / "frames" / frame_name(index)).string(), frame);
+        if (index == options.compare_frame)
+          write_png((fs::path(out_dir) / "compare.png").string(), side_by_side(inputs.at(0), frame));
+      }
+    }
+    progress.advance();
+  }
+  progress.finish();
+
+  // Clip-level labels: the mean of the windows' softmax probabilities.
+  std::vector<double> clip_p(static_cast<size_t>(g.labels), 0.0);
+  for (const auto& p : window_probabilities)
+    for (size_t i = 0; i < p.size(); ++i) clip_p[i] += p[i] / static_cast<double>(windows);
+  const std::vector<Label> top = top_labels(clip_p, options.top_k);
+  auto label_name = [&](int64_t id) {
+    auto it = config.id2label.find(id);
+    return it == config.id2label.end() ? std::to_string(id) : it->second;
+  };
+  const double video_psnr = psnr_db(video_error.mse()), audio_psnr = psnr_db(audio_error.mse());
+
+  nlohmann::json summary;
+  summary["model"] = options.model_dir;
+  summary["video"] = options.video;
+  summary["audio"] = options.audio;
+  summary["windows"] = windows;
+  summary["frames_used"] = used_frames;
+  summary["frames_total"] = frames.size();
+  summary["audio_samples_used"] = used_samples;
+  summary["audio_samples_total"] = audio.samples.size();
+  summary["sample_rate"] = model_rate;
+  summary["fps"] = static_cast<double>(model_rate) / static_cast<double>(g.samples_per_frame);
+  summary["frame_size"] = {g.width, g.height};
+  summary["psnr"] = {{"video_db", psnr_json(video_psnr)},
+                     {"audio_db", psnr_json(audio_psnr)},
+                     {"video_mse", video_error.mse()},
+                     {"audio_mse", audio_error.mse()},
+                     {"definition", "10*log10(1/MSE), MSE over every value of the used clip; reconstruction clamped "
+                                    "to [0,1] (video) and [-1,1] (audio); reference = the model's input"}};
+  nlohmann::json labels = nlohmann::json::array();
+  for (const Label& l : top) labels.push_back({{"id", l.id}, {"label", label_name(l.id)}, {"p", l.p}});
+  summary["labels"] = labels;
+  nlohmann::json per_window = nlohmann::json::array();
+  for (const auto& p : window_probabilities) {
+    nlohmann::json entries = nlohmann::json::array();
+    for (const Label& l : top_labels(p, options.top_k)) entries.push_back({{"id", l.id}, {"label", label_name(l.id)}, {"p", l.p}});
+    per_window.push_back(entries);
+  }
+  summary["window_labels"] = per_window;
+
+  std::ostringstream text;
+  text << "windows: " << windows << " (" << used_frames << " frames " << g.width << "x" << g.height << ", " << used_samples
+       << " audio samples at " << model_rate << " Hz)\n";
+  text << "video PSNR: " << psnr_text(video_psnr) << "\naudio PSNR: " << psnr_text(audio_psnr)
+       << "\n(PSNR = 10 log10(1 / MSE) over the whole clip, peak 1; docs/autoencode.md)\nlabels:\n";
+  std::ostringstream label_text;
+  for (size_t r = 0; r < top.size(); ++r) {
+    char line[64];
+    std::snprintf(line, sizeof line, "  %2zu  %8.4f  %5lld  ", r + 1, top[r].p, static_cast<long long>(top[r].id));
+    label_text << line << label_name(top[r].id) << '\n';
+  }
+  text << label_text.str();
+
+  if (!out_dir.empty()) {
+    write_audio((fs::path(out_dir) / "audio.wav").string(), Audio{model_rate, recon_audio},
+                options.audio_float ? AudioEncoding::Float32 : AudioEncoding::Pcm16);
+    write_file_atomically((fs::path(out_dir) / "labels.txt").string(), [&](std::ostream& out) { out << label_text.str(); });
+    write_file_atomically((fs::path(out_dir) / "summary.json").string(),
+                          [&](std::ostream& out) { out << summary.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << '\n'; });
+  }
+  if (!options.raw.empty()) {
+    Tensor raw_audio = Tensor::f32({used_samples});
+    std::copy(recon_audio.begin(), recon_audio.end(), raw_audio.mutable_data<float>());
+    write_safetensors(options.raw, {{"video", raw_video}, {"audio", raw_audio}, {"label", raw_labels}});
+  }
+  if (options.json)
+    std::cout << summary.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
+  else
+    std::cout << text.str();
+  std::cout.flush();
+  if (!std::cout) fail(ErrorKind::Output, "standard output: write failed");
+  return cli::kExitOk;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "Reconstruct a video clip and its audio with the multimodal Perceiver IO autoencoder, and predict\n"
+      "Kinetics-700 labels. Video: a folder of frames (sorted by name) or @LIST; audio: WAV, FLAC or OGG.\n"
+      "The clip is cut into windows of num_frames frames (16 for the released model) and their audio;\n"
+      "what does not fill a window is dropped. Outputs in -o DIR: frames/NNNNNN.png, audio.wav,\n"
+      "labels.txt, summary.json (PSNR, labels), compare.png (input | reconstruction). docs/autoencode.md.",
+      kProgram};
+  Options options;
+  app.add_option("-m,--model", options.model_dir, "model folder (config.json + model.safetensors)")
+      ->envname("PERCEIVER_AUTOENCODE_MODEL");
+  app.add_option("--video", options.video, "folder of frames (sorted by file name) or @LIST (one path per line)");
+  app.add_option("--audio", options.audio, "audio file (WAV, FLAC, OGG; channels are averaged to mono)");
+  app.add_option("-o,--output", options.output, "output folder (created); without it only the summary is printed");
+  app.add_option("--fps", options.fps, "frame rate of the model's video (the released model: 25)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--sample-rate", options.sample_rate,
+                 "the model's audio rate in Hz (default: fps × audio_samples_per_frame = 48000 for the released model)")
+      ->check(CLI::PositiveNumber);
+  app.add_flag("--no-resample", options.no_resample, "refuse audio at another rate instead of resampling it");
+  app.add_option("--chunk", options.chunk, "output points (queries) per decoder call; bounds memory")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("-k,--top-k", options.top_k, "labels to show (0 = all)")->check(CLI::NonNegativeNumber)->capture_default_str();
+  app.add_option("--max-windows", options.max_windows, "process at most this many windows (0 = all)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  app.add_option("--compare-frame", options.compare_frame, "frame (index among those used) shown in compare.png")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  app.add_option("--raw", options.raw, "also write the unclamped float reconstruction to this .safetensors file");
+  app.add_flag("--audio-float", options.audio_float, "write audio.wav as 32-bit float instead of 16-bit PCM");
+  app.add_flag("--json", options.json, "print the summary as one JSON line instead of text");
+  app.add_option("--max-pixels", options.max_pixels, "largest frame accepted (width × height)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--max-audio-seconds", options.max_audio_seconds, "longest audio file accepted")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_flag("-q,--quiet", options.quiet, "no progress or notes on stderr");
+  cli::add_threads_option(app, options.threads);
+  if (int code = cli::parse_arguments(app, argc, argv); code >= 0) return code;
+  return cli::run_guarded(kProgram, [&] { return run(options); });
+}

@@ -1,0 +1,80 @@
+#include "media/flow_color.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace perceiver {
+
+namespace {
+
+constexpr double kPi = 3.14159265358979323846;
+
+std::array<std::array<uint8_t, 3>, kColorWheelSize> make_wheel() {
+  std::array<std::array<uint8_t, 3>, kColorWheelSize> wheel{};
+  int k = 0;
+  auto ramp = [&](int length, int channel, bool rising, std::array<uint8_t, 3> base) {
+    for (int i = 0; i < length; ++i, ++k) {
+      const int step = 255 * i / length;  // floor(255·i/length)
+      wheel[k] = base;
+      wheel[k][channel] = static_cast<uint8_t>(rising ? step : 255 - step);
+    }
+  };
+  ramp(15, 1, true, {255, 0, 0});    // red → yellow: G rises
+  ramp(6, 0, false, {0, 255, 0});    // yellow → green: R falls
+  ramp(4, 2, true, {0, 255, 0});     // green → cyan: B rises
+  ramp(11, 1, false, {0, 0, 255});   // cyan → blue: G falls
+  ramp(13, 0, true, {0, 0, 255});    // blue → magenta: R rises
+  ramp(6, 2, false, {255, 0, 0});    // magenta → red: B falls
+  return wheel;
+}
+
+}  // namespace
+
+const std::array<std::array<uint8_t, 3>, kColorWheelSize>& color_wheel() {
+  static const auto wheel = make_wheel();
+  return wheel;
+}
+
+std::array<uint8_t, 3> flow_color(double u, double v) {
+  const auto& wheel = color_wheel();
+  const double r = std::sqrt(u * u + v * v);
+  const double a = std::atan2(-v, -u) / kPi;  // [-1, 1]
+  const double fk = (a + 1) / 2 * (kColorWheelSize - 1);
+  const int k0 = std::clamp(static_cast<int>(std::floor(fk)), 0, kColorWheelSize - 1);
+  const int k1 = (k0 + 1) % kColorWheelSize;
+  const double f = fk - k0;
+  std::array<uint8_t, 3> rgb{};
+  for (int c = 0; c < 3; ++c) {
+    double col = ((1 - f) * wheel[k0][c] + f * wheel[k1][c]) / 255.0;
+    col = r <= 1 ? 1 - r * (1 - col) : 0.75 * col;
+    rgb[c] = static_cast<uint8_t>(std::clamp(std::floor(255 * col), 0.0, 255.0));
+  }
+  return rgb;
+}
+
+Image flow_to_color(const FlowField& flow, double max_magnitude) {
+  const size_t pixels = static_cast<size_t>(flow.width * flow.height);
+  double scale = max_magnitude;
+  if (scale <= 0) {
+    double rmax = 0;
+    for (size_t i = 0; i < pixels; ++i) {
+      const float u = flow.uv[2 * i], v = flow.uv[2 * i + 1];
+      if (flow_is_known(u, v)) rmax = std::max(rmax, std::sqrt(static_cast<double>(u) * u + static_cast<double>(v) * v));
+    }
+    scale = rmax;
+  }
+  const double divisor = scale + 1e-5;
+  Image image;
+  image.width = flow.width;
+  image.height = flow.height;
+  image.rgb.assign(pixels * 3, 0);
+  for (size_t i = 0; i < pixels; ++i) {
+    const float u = flow.uv[2 * i], v = flow.uv[2 * i + 1];
+    if (!flow_is_known(u, v)) continue;  // black
+    const auto rgb = flow_color(u / divisor, v / divisor);
+    std::copy(rgb.begin(), rgb.end(), image.rgb.begin() + static_cast<std::ptrdiff_t>(3 * i));
+  }
+  return image;
+}
+
+}  // namespace perceiver

@@ -1,0 +1,102 @@
+#include "models/clip_autoencoder.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <vector>
+
+#include "common/error.h"
+
+namespace perceiver {
+
+namespace {
+
+ClipGeometry geometry_of(const PerceiverConfig& config) {
+  if (config.output_shape.size() != 4)
+    fail(ErrorKind::ConfigInvalid, "output_shape must have 4 entries [1, T, H, W] for the multimodal autoencoder");
+  if (config.output_shape[1] != config.num_frames)
+    fail(ErrorKind::ConfigInvalid, "output_shape[1] (" + std::to_string(config.output_shape[1]) +
+                                       ") differs from num_frames (" + std::to_string(config.num_frames) + ")");
+  ClipGeometry g;
+  g.frames = config.num_frames;
+  g.height = config.output_shape[2];
+  g.width = config.output_shape[3];
+  g.samples_per_frame = config.audio_samples_per_frame;
+  g.samples = g.frames * g.samples_per_frame;
+  g.labels = config.num_labels();
+  return g;
+}
+
+}  // namespace
+
+ClipAutoencoder::ClipAutoencoder(const PerceiverConfig& config, Weights& weights)
+    : geometry_(geometry_of(config)), model_(config, weights) {
+  if (model_.image_points() != geometry_.frames * geometry_.height * geometry_.width)
+    fail(ErrorKind::ConfigInvalid, "the decoder's image grid does not match output_shape");
+}
+
+WindowReconstruction ClipAutoencoder::reconstruct(const Tensor& video, const Tensor& audio, int64_t chunk,
+                                                  const std::function<void(int64_t, int64_t)>& on_chunk) const {
+  const ClipGeometry& g = geometry_;
+  const Shape video_shape{g.frames, 3, g.height, g.width};
+  if (video.dtype() != DType::F32 || video.shape() != video_shape)
+    fail(ErrorKind::Input, "window video must be F32 " + shape_to_string(video_shape) + ", got " +
+                               shape_to_string(video.shape()));
+  if (audio.dtype() != DType::F32 || audio.numel() != g.samples)
+    fail(ErrorKind::Input, "window audio must be F32 [" + std::to_string(g.samples) + "], got " +
+                               shape_to_string(audio.shape()));
+  if (chunk < 1) fail(ErrorKind::Usage, "--chunk must be at least 1");
+
+  const Tensor label = Tensor::f32({1, g.labels});  // ignored by the model (always masked)
+  const Tensor latents = model_.encode(audio.reshaped({1, g.samples, 1}), video.reshaped({1, g.frames, 3, g.height, g.width}), label);
+
+  const int64_t audio_points = model_.audio_points(), total = output_points();
+  const int64_t spp = g.samples / audio_points;
+  WindowReconstruction out;
+  out.video = Tensor::f32({g.frames, g.height, g.width, 3});
+  out.audio = Tensor::f32({g.samples});
+  float* video_out = out.video.mutable_data<float>();
+  float* audio_out = out.audio.mutable_data<float>();
+  std::vector<int64_t> audio_part, image_part;
+  for (int64_t start = 0; start < total; start += chunk) {
+    const int64_t end = std::min(total, start + chunk);
+    audio_part.clear();
+    image_part.clear();
+    for (int64_t p = start; p < end; ++p) {
+      if (p < audio_points) audio_part.push_back(p);
+      else image_part.push_back(p - audio_points);
+    }
+    const MultimodalOutputs part = model_.decode(latents, audio_part, image_part);
+    if (!audio_part.empty())  // consecutive tokens → consecutive samples
+      std::memcpy(audio_out + audio_part.front() * spp, part.audio.data<float>(), part.audio.nbytes());
+    if (!image_part.empty())  // consecutive pixels → consecutive (t, y, x, c) values
+      std::memcpy(video_out + image_part.front() * 3, part.image.data<float>(), part.image.nbytes());
+    if (start == 0) out.label = part.label.reshaped({g.labels}).clone();  // the same in every chunk
+    if (on_chunk) on_chunk(end, total);
+  }
+  return out;
+}
+
+void ErrorTotals::add(const float* reference, const float* reconstruction, int64_t n, float lo, float hi) {
+  double sum = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    const float r = std::isnan(reconstruction[i]) ? lo : std::clamp(reconstruction[i], lo, hi);
+    const double d = static_cast<double>(r) - static_cast<double>(reference[i]);
+    sum += d * d;
+  }
+  sum_squared += sum;
+  count += n;
+}
+
+double ErrorTotals::mse() const {
+  return count ? sum_squared / static_cast<double>(count) : std::numeric_limits<double>::quiet_NaN();
+}
+
+double psnr_db(double mse, double peak) {
+  if (std::isnan(mse)) return mse;
+  if (mse <= 0) return std::numeric_limits<double>::infinity();
+  return 10.0 * std::log10(peak * peak / mse);
+}
+
+}  // namespace perceiver
