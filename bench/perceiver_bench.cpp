@@ -24,6 +24,8 @@
 #include "kernels/runtime.h"
 #include "models/image_classifier.h"
 #include "models/masked_lm.h"
+#include "models/multimodal_autoencoder.h"
+#include "models/optical_flow.h"
 
 using namespace perceiver;
 using Clock = std::chrono::steady_clock;
@@ -125,6 +127,82 @@ std::function<std::pair<std::function<void()>, double>(const PerceiverConfig&, W
   };
 }
 
+PerceiverConfig flow_config() {
+  PerceiverConfig c;  // optical-flow-perceiver (spec/checkpoints.md §2)
+  c.architecture = "PerceiverForOpticalFlow";
+  c.num_latents = 2048;
+  c.d_latents = 512;
+  c.d_model = 322;
+  c.num_self_attends_per_block = 24;
+  c.num_self_attention_heads = 16;
+  c.num_cross_attention_heads = 1;
+  c.train_size = {368, 496};
+  return c;
+}
+
+std::pair<std::function<void()>, double> build_flow_tile(const PerceiverConfig& c, Weights& weights) {
+  auto model = std::make_shared<OpticalFlowModel>(c, weights);
+  const int64_t h = c.train_size[0], w = c.train_size[1];
+  Tensor inputs = Tensor::f32({1, 2, 27, h, w});
+  std::mt19937 rng(5);
+  std::uniform_real_distribution<float> uniform(-1, 1);
+  for (int64_t i = 0; i < inputs.numel(); ++i) inputs.mutable_data<float>()[i] = uniform(rng);
+  const double m = static_cast<double>(h * w), channels = 64 + 258;
+  const LayerShape decoder = cross_attention_shape(static_cast<int64_t>(channels), c.d_latents, {}, {}, 1, 1, false, "kv");
+  const double flops = bench::matmul_flops(m, 64, 54) + encoder_flops(c, m, channels) +
+                       bench::layer_flops(decoder, m, c.num_latents) + bench::matmul_flops(m, 2, channels);
+  return {[model, inputs] { model->forward(inputs); }, flops};
+}
+
+PerceiverConfig multimodal_config() {
+  PerceiverConfig c;  // multimodal-perceiver (spec/checkpoints.md §2)
+  c.architecture = "PerceiverForMultimodalAutoencoding";
+  c.num_latents = 784;
+  c.d_latents = 512;
+  c.d_model = 704;
+  c.num_self_attends_per_block = 8;
+  c.num_self_attention_heads = 8;
+  c.num_cross_attention_heads = 1;
+  c.image_size = 56;
+  c.num_frames = 16;
+  c.audio_samples_per_frame = 1920;
+  c.samples_per_patch = 16;
+  c.output_shape = {1, 16, 224, 224};
+  c.output_num_channels = 512;
+  c.label_trainable_num_channels = 1024;
+  for (int64_t i = 0; i < 700; ++i) c.id2label[i] = "class " + std::to_string(i);
+  return c;
+}
+
+// One clip: encode, then decode all 1920 + 802,816 points (+ the label) in chunks of 8192.
+std::pair<std::function<void()>, double> build_multimodal_clip(const PerceiverConfig& c, Weights& weights) {
+  auto model = std::make_shared<MultimodalAutoencoder>(c, weights);
+  Tensor audio = Tensor::f32({1, c.num_frames * c.audio_samples_per_frame, 1});
+  Tensor image = Tensor::f32({1, c.num_frames, 3, c.output_shape[2], c.output_shape[3]});
+  Tensor label = Tensor::f32({1, 700});
+  std::mt19937 rng(9);
+  std::uniform_real_distribution<float> uniform(0, 1);
+  for (Tensor* t : {&audio, &image})
+    for (int64_t i = 0; i < t->numel(); ++i) t->mutable_data<float>()[i] = uniform(rng);
+  const int64_t audio_points = model->audio_points(), image_points = model->image_points(), chunk = 8192;
+  const int64_t chunks = (audio_points + image_points + chunk - 1) / chunk;
+  auto forward = [=] {
+    const Tensor latents = model->encode(audio, image, label);
+    for (int64_t k = 0; k < chunks; ++k) {  // audio tokens and pixels spread evenly over the chunks
+      std::vector<int64_t> a, p;
+      for (int64_t i = k * audio_points / chunks; i < (k + 1) * audio_points / chunks; ++i) a.push_back(i);
+      for (int64_t i = k * image_points / chunks; i < (k + 1) * image_points / chunks; ++i) p.push_back(i);
+      model->decode(latents, a, p);
+    }
+  };
+  const double m = 1920 + 50176 + 1, e = 1026, o = static_cast<double>(audio_points + image_points);
+  const LayerShape decoder = cross_attention_shape(1026, c.d_latents, {}, {}, 1, 1, false, "kv");
+  const double flops = encoder_flops(c, m, c.d_model) + bench::layer_flops(decoder, o + chunks, c.num_latents) +
+                       bench::matmul_flops(o + chunks, 512, e) + bench::matmul_flops(audio_points, 16, 512) +
+                       bench::matmul_flops(image_points, 3, 512) + bench::matmul_flops(chunks, 700, 512);
+  return {forward, flops};
+}
+
 const std::vector<Case>& cases() {
   static const std::vector<Case> all = {
       {"mlm", "language-perceiver, one 2048-byte document, all 2048 positions decoded", language_config, build_mlm},
@@ -136,6 +214,9 @@ const std::vector<Case>& cases() {
        [] { return vision_config("PerceiverForImageClassificationConvProcessing", 322); }, build_classifier(1)},
       {"vision_conv_b8", "vision-perceiver-conv, a batch of 8 images",
        [] { return vision_config("PerceiverForImageClassificationConvProcessing", 322); }, build_classifier(8)},
+      {"flow_tile", "optical-flow-perceiver, one 368x496 tile (182,528 inputs and queries)", flow_config, build_flow_tile},
+      {"multimodal_clip", "multimodal-perceiver, one 16-frame clip, encoder + all 804,737 output points in chunks of 8192",
+       multimodal_config, build_multimodal_clip},
   };
   return all;
 }

@@ -58,3 +58,24 @@ TEST_CASE("the multimodal label input has no effect (the label element is always
   const Tensor b = model.encode(*file.find("inputs.audio"), *file.find("inputs.image"), other);
   CHECK(test::max_abs_diff(a, b) == 0.0);
 }
+
+TEST_CASE("perceiver-run without subsampled_output_points decodes every point") {
+  // Our extension (HF cannot): the multimodal_full expected outputs, from inputs without indices.
+  const std::string dir = test::golden_dir() + "/multimodal_full";
+  const SafetensorsFile file = read_safetensors(dir + "/inputs.safetensors");
+  const std::string work = test::temp_dir();
+  write_safetensors(work + "/inputs.safetensors", {{"inputs.audio", *file.find("inputs.audio")},
+                                                   {"inputs.image", *file.find("inputs.image")},
+                                                   {"inputs.label", *file.find("inputs.label")}});
+  const auto r = test::run_command(test::bin_dir() + "/perceiver-run -m " + dir + " -i " + work +
+                                   "/inputs.safetensors -o " + work + "/outputs.safetensors");
+  CAPTURE(r.err);
+  REQUIRE(r.exit_code == 0);
+  const SafetensorsFile expected = read_safetensors(dir + "/outputs.safetensors");
+  const SafetensorsFile actual = read_safetensors(work + "/outputs.safetensors");
+  for (const char* name : {"logits.audio", "logits.image", "logits.label"}) {
+    CAPTURE(name);
+    REQUIRE(actual.find(name) != nullptr);
+    CHECK(test::max_abs_diff(*actual.find(name), *expected.find(name)) < 1e-4);
+  }
+}
