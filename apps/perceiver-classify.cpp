@@ -191,7 +191,7 @@ int main(int argc, char** argv) {
       kProgram};
   Options options;
   app.add_option("inputs", options.inputs, "images, directories, @list files, or - for a list on stdin")->required();
-  app.add_option("-m,--model", options.model_dir, "model folder (config.json + model.safetensors)")
+  app.add_option("-m,--model", options.model_dir, "model folder (config.json + model.safetensors or pytorch_model.bin)")
       ->envname("PERCEIVER_CLASSIFY_MODEL");
   app.add_flag("-r,--recursive", options.recursive, "descend into sub-folders of directories");
   app.add_option("-k,--top-k", options.top_k, "labels per image (0 = all)")->check(CLI::NonNegativeNumber)->capture_default_str();

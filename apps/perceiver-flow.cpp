@@ -98,7 +98,7 @@ std::vector<Pair> make_pairs(const Options& options) {
                                  "); use --frames DIR or --pairs LIST for more");
     const std::string& first = options.inputs[0];
     pairs.push_back({first, options.inputs[1], single_output(options.output, first, ".flo"),
-                     single_output(options.color, first, ".png"), options.gt});
+                     single_output(options.color, first, ".png"), single_output(options.gt, first, ".flo")});
     return pairs;
   }
   std::vector<std::pair<std::string, std::string>> frames;
@@ -212,7 +212,9 @@ int run(const Options& options) {
       if (!batch || (e.kind() != ErrorKind::Input && e.kind() != ErrorKind::Limit)) throw;
       ++failed;
       std::string message = e.what();
-      if (message.rfind(pair.first, 0) != 0 && message.rfind(pair.second, 0) != 0 && message.rfind(pair.gt, 0) != 0)
+      auto starts_with = [&](const std::string& path) { return !path.empty() && message.rfind(path, 0) == 0; };
+      if (!starts_with(pair.first) && !starts_with(pair.second) && !starts_with(pair.gt) &&
+          message.find(pair.first) == std::string::npos)
         message = pair.first + ", " + pair.second + ": " + message;
       std::cerr << kProgram << ": error: " << message << std::endl;
     }
@@ -238,7 +240,7 @@ int main(int argc, char** argv) {
       "(first<TAB>second<TAB>epe) and at the end 'mean<TAB>N pairs<TAB>epe'.",
       kProgram};
   Options options;
-  app.add_option("frames", options.inputs, "FIRST SECOND: the two frames of one pair");
+  app.add_option("pair", options.inputs, "FIRST SECOND: the two frames of one pair");
   app.add_option("-m,--model", options.model_dir, "model folder (config.json + model.safetensors)")
       ->envname("PERCEIVER_FLOW_MODEL");
   app.add_option("--frames", options.frames_dir, "a folder of frames: flow for every consecutive pair");

@@ -149,7 +149,7 @@ int main(int argc, char** argv) {
       kProgram};
   Options options;
   app.add_option("files", options.files, "text files, one document each ('-' or none: stdin)");
-  app.add_option("-m,--model", options.model_dir, "model folder (config.json + model.safetensors)")
+  app.add_option("-m,--model", options.model_dir, "model folder (config.json + model.safetensors or pytorch_model.bin)")
       ->envname("PERCEIVER_MLM_MODEL");
   app.add_flag("--lines", options.lines, "each line is a document (without its newline)");
   app.add_flag("-j,--json", options.json, "JSON lines with the top-k candidates of every mask");

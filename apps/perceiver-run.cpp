@@ -17,7 +17,7 @@ int main(int argc, char** argv) {
   CLI::App app{"Run a Perceiver IO model folder on raw input tensors (safetensors in, safetensors out)."};
   std::string model_dir, inputs_path, outputs_path, intermediates_path;
   int threads = 0;
-  app.add_option("-m,--model", model_dir, "model folder: config.json + model.safetensors")->required();
+  app.add_option("-m,--model", model_dir, "model folder: config.json + weights (model.safetensors or pytorch_model.bin, or their sharded forms)")->required();
   app.add_option("-i,--inputs", inputs_path, "input tensors (safetensors), named as the HF forward call")->required();
   app.add_option("-o,--output", outputs_path, "where to write the output tensors (safetensors)")->required();
   app.add_option("--intermediates", intermediates_path,

@@ -2,7 +2,8 @@
 // of a given size, with the released optical-flow-perceiver configuration (spec/checkpoints.md §2)
 // and random weights — nothing is downloaded. One JSON line:
 //   flow-peak-memory --size 1024x436 [--tiles N] [--threads N]
-// width, height, tiles (run / in the grid), seconds (all tiles run, blending included),
+// width, height, tiles (run / in the grid), seconds (all tiles run, blending included), gflop
+// (2·M·N·K of the matrix products of the tiles run, as perceiver-bench counts) and gflops,
 // seconds_per_tile, rss_after_load_mb, peak_rss_mb (getrusage: the process's high-water mark),
 // load_seconds. With --tiles N only the first N tiles run (no blending): peak memory is reached on
 // the first tile already, so this is a quicker way to measure it.
@@ -15,6 +16,7 @@
 #include <iostream>
 #include <random>
 
+#include "bench/flops.h"
 #include "checkpoint/weights.h"
 #include "cli/app_options.h"
 #include "cli/exit_codes.h"
@@ -53,6 +55,21 @@ PerceiverConfig optical_flow_config() {  // deepmind/optical-flow-perceiver's co
   c.num_cross_attention_heads = 1;
   c.train_size = {368, 496};
   return c;
+}
+
+// Matrix-product FLOPs of one tile (bench/flops.h's counting: 2·M·N·K per product).
+double tile_flops(const PerceiverConfig& c) {
+  const double m = static_cast<double>(c.train_size[0] * c.train_size[1]), n = static_cast<double>(c.num_latents);
+  const int64_t inputs = 64 + 258;  // projected patches + Fourier features
+  const LayerShape cross = cross_attention_shape(c.d_latents, inputs, c.qk_channels, c.v_channels,
+                                                 c.num_cross_attention_heads, c.cross_attention_widening_factor,
+                                                 c.use_query_residual, c.cross_attention_shape_for_attention);
+  const LayerShape self = self_attention_shape(c.d_latents, c.qk_channels, c.v_channels, c.num_self_attention_heads,
+                                               c.self_attention_widening_factor);
+  const LayerShape decoder = cross_attention_shape(inputs, c.d_latents, {}, {}, 1, 1, false, "kv");
+  return bench::matmul_flops(m, 64, 54) + bench::layer_flops(cross, n, m) +
+         static_cast<double>(c.num_blocks * c.num_self_attends_per_block) * bench::layer_flops(self, n, n) +
+         bench::layer_flops(decoder, m, n) + bench::matmul_flops(m, 2, static_cast<double>(inputs));
 }
 
 Image random_frame(int64_t width, int64_t height, uint32_t seed) {
@@ -100,6 +117,7 @@ int main(int argc, char** argv) {
           if (run < static_cast<size_t>(tiles)) estimator.tile_flow(first, second, y0, x0, flow.data()), ++run;
     }
     const double seconds = seconds_since(start);
+    const double gflop = tile_flops(optical_flow_config()) * static_cast<double>(run) / 1e9;
     nlohmann::json line = {{"width", width},
                            {"height", height},
                            {"tile", {grid.tile_height, grid.tile_width}},
@@ -108,6 +126,8 @@ int main(int argc, char** argv) {
                            {"blended", tiles == 0},
                            {"threads", kernels::num_threads()},
                            {"seconds", seconds},
+                           {"gflop", gflop},
+                           {"gflops", gflop / seconds},
                            {"seconds_per_tile", seconds / static_cast<double>(std::max<size_t>(run, 1))},
                            {"rss_after_load_mb", rss_after_load},
                            {"peak_rss_mb", peak_rss_mb()},

@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "checkpoint/pytorch_checkpoint.h"
 #include "checkpoint/safetensors.h"
 #include "common/error.h"
 
@@ -123,62 +124,15 @@ class RandomWeights : public Weights {
   std::map<std::string, Tensor> made_;
 };
 
-void add_file_tensors(const std::string& path, std::map<std::string, Tensor>& out) {
-  SafetensorsFile file = read_safetensors(path);
-  for (auto& [name, tensor] : file.tensors)
-    if (!out.emplace(name, tensor).second) fail(ErrorKind::ModelFormat, path + ": tensor '" + name + "' appears in two shards");
-}
-
-std::map<std::string, Tensor> read_sharded(const std::string& index_path) {
-  std::ifstream in(index_path);
-  if (!in) fail(ErrorKind::ModelMissing, index_path + ": cannot read the file");
-  nlohmann::json index;
-  try {
-    index = nlohmann::json::parse(in);
-  } catch (const nlohmann::json::exception& e) {
-    fail(ErrorKind::ModelFormat, index_path + ": not valid JSON (" + e.what() + ")");
-  }
-  if (!index.is_object() || !index.contains("weight_map") || !index["weight_map"].is_object())
-    fail(ErrorKind::ModelFormat, index_path + ": no \"weight_map\" object");
-  const fs::path dir = fs::path(index_path).parent_path();
-  std::set<std::string> shards;
-  for (const auto& [name, shard] : index["weight_map"].items()) {
-    if (!shard.is_string()) fail(ErrorKind::ModelFormat, index_path + ": shard of '" + name + "' is not a file name");
-    const std::string file = shard.get<std::string>();
-    if (file.find('/') != std::string::npos || file == "..")
-      fail(ErrorKind::ModelFormat, index_path + ": shard '" + file + "' is not a plain file name");
-    shards.insert(file);
-  }
-  std::map<std::string, Tensor> tensors;
-  for (const std::string& shard : shards) add_file_tensors((dir / shard).string(), tensors);
-  for (const auto& [name, shard] : index["weight_map"].items())
-    if (!tensors.count(name))
-      fail(ErrorKind::ModelFormat, index_path + ": '" + name + "' is not in its shard " + shard.get<std::string>());
-  return tensors;
-}
-
 }  // namespace
 
 std::unique_ptr<Weights> open_model_weights(const std::string& model_dir) {
-  const fs::path dir(model_dir);
-  if (!fs::is_directory(dir)) fail(ErrorKind::ModelMissing, model_dir + ": no such model folder");
-  const fs::path single = dir / "model.safetensors", index = dir / "model.safetensors.index.json";
+  CheckpointTensors checkpoint = read_checkpoint_folder(model_dir);  // whichever hub layout it has
   std::map<std::string, Tensor> tensors;
-  std::string source;
-  if (fs::exists(single)) {
-    add_file_tensors(single.string(), tensors);
-    source = single.string();
-  } else if (fs::exists(index)) {
-    tensors = read_sharded(index.string());
-    source = index.string();
-  } else if (fs::exists(dir / "pytorch_model.bin") || fs::exists(dir / "pytorch_model.bin.index.json")) {
-    fail(ErrorKind::ModelFormat, (dir / "pytorch_model.bin").string() +
-                                     ": PyTorch checkpoints need the pytorch_model.bin reader, which this build does not "
-                                     "have yet; convert the folder to model.safetensors");
-  } else {
-    fail(ErrorKind::ModelMissing, model_dir + ": no model.safetensors (or model.safetensors.index.json) in the folder");
-  }
-  return weights_from_tensors(std::move(tensors), source);
+  for (auto& [name, tensor] : checkpoint.tensors)
+    if (!tensors.emplace(name, std::move(tensor)).second)
+      fail(ErrorKind::ModelFormat, checkpoint.source + ": tensor '" + name + "' appears twice");
+  return weights_from_tensors(std::move(tensors), checkpoint.source);
 }
 
 std::unique_ptr<Weights> weights_from_tensors(std::map<std::string, Tensor> tensors, std::string source) {

@@ -37,8 +37,8 @@ class Weights {
   std::vector<std::string> missing_, misshaped_;
 };
 
-// Weights from a model folder: model.safetensors, or the shards of model.safetensors.index.json.
-// A folder with only pytorch_model.bin gets an Error(ModelFormat) naming the missing reader.
+// Weights from a model folder in any of the hub's layouts (model.safetensors, its sharded index,
+// pytorch_model.bin, its sharded index; see read_checkpoint_folder).
 std::unique_ptr<Weights> open_model_weights(const std::string& model_dir);
 
 // Weights from tensors already in memory (tests, converted checkpoints).

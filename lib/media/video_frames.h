@@ -1,8 +1,8 @@
 // Video input as still frames (the tool lists them: a directory sorted by file name, or @LIST).
 // Every frame must have the size of the first one (after EXIF orientation); each is fitted to
-// the model's frame size by a centre crop to the target aspect ratio (the largest centred rectangle of that shape)
-// followed by Pillow's antialiased bicubic resize (skipped when the size already matches), then
-// scaled to [0, 1] as u / 255 (docs/autoencode.md).
+// the model's frame size by a centre crop to the target aspect ratio (the largest centred
+// rectangle of that shape) followed by Pillow's antialiased bicubic resize (skipped when the
+// size already matches), then scaled to [0, 1] as u / 255 (docs/autoencode.md).
 #pragma once
 
 #include <cstdint>

@@ -12,6 +12,8 @@ namespace perceiver {
 
 namespace {
 
+constexpr size_t kDecodeBlock = 48;  // a multiple of the usual GEMM row blocks (4, 6, 8, 12, 16, 24)
+
 ClipGeometry geometry_of(const PerceiverConfig& config) {
   if (config.output_shape.size() != 4)
     fail(ErrorKind::ConfigInvalid, "output_shape must have 4 entries [1, T, H, W] for the multimodal autoencoder");
@@ -67,11 +69,20 @@ WindowReconstruction ClipAutoencoder::reconstruct(const Tensor& video, const Ten
       if (p < audio_points) audio_part.push_back(p);
       else image_part.push_back(p - audio_points);
     }
+    // Pad the call to a multiple of kDecodeBlock points (repeating the last one, whose extra
+    // rows are discarded): the matmul kernels then see only whole row blocks for the points, so
+    // each point's value is bit-identical whatever the chunking (a tail block may be computed by
+    // another kernel with another summation order, which differs in the last bits).
+    const size_t real_audio = audio_part.size(), real_image = image_part.size();
+    while ((audio_part.size() + image_part.size()) % kDecodeBlock) {
+      if (!image_part.empty()) image_part.push_back(image_part.back());
+      else audio_part.push_back(audio_part.back());
+    }
     const MultimodalOutputs part = model_.decode(latents, audio_part, image_part);
-    if (!audio_part.empty())  // consecutive tokens → consecutive samples
-      std::memcpy(audio_out + audio_part.front() * spp, part.audio.data<float>(), part.audio.nbytes());
-    if (!image_part.empty())  // consecutive pixels → consecutive (t, y, x, c) values
-      std::memcpy(video_out + image_part.front() * 3, part.image.data<float>(), part.image.nbytes());
+    if (real_audio)  // consecutive tokens → consecutive samples
+      std::memcpy(audio_out + audio_part.front() * spp, part.audio.data<float>(), real_audio * spp * sizeof(float));
+    if (real_image)  // consecutive pixels → consecutive (t, y, x, c) values
+      std::memcpy(video_out + image_part.front() * 3, part.image.data<float>(), real_image * 3 * sizeof(float));
     if (start == 0) out.label = part.label.reshaped({g.labels}).clone();  // the same in every chunk
     if (on_chunk) on_chunk(end, total);
   }

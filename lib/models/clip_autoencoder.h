@@ -4,7 +4,8 @@
 // the label row) is decoded in chunks of at most `chunk` queries, so memory stays bounded
 // however large the window is. Chunk k takes points [k·chunk, (k+1)·chunk) of the sequence
 // (audio tokens 0…Na−1, then pixels 0…Ni−1 in flat (t, y, x) order); every query is decoded
-// independently, so the assembled result does not depend on the chunk size.
+// independently, so the assembled result does not depend on the chunk size. Each decoder call is
+// padded to a multiple of 48 points (extra rows discarded) so that it is bit-identical too.
 #pragma once
 
 #include <cstdint>

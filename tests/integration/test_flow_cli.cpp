@@ -42,7 +42,7 @@ Image random_image(int64_t width, int64_t height, uint32_t seed) {
 // The golden frames written as PNGs: <dir>/a.png, <dir>/b.png.
 void write_golden_frames(const std::string& dir) {
   SafetensorsFile file = read_safetensors(flow_model() + "/patches_from_frames.safetensors");
-  const Tensor& frames = file.tensors.at("frames_uint8");  // [1, 2, 12, 16, 3]
+  const Tensor& frames = *file.find("frames_uint8");  // [1, 2, 12, 16, 3]
   for (int t = 0; t < 2; ++t) {
     Image image;
     image.height = 12;
@@ -89,7 +89,7 @@ TEST_CASE("perceiver-flow: the golden frames as PNGs give 20 × the golden logit
   REQUIRE(flow.width == 16);
   REQUIRE(flow.height == 12);
   SafetensorsFile outputs = read_safetensors(flow_model() + "/outputs.safetensors");
-  const Tensor& logits = outputs.tensors.at("logits");
+  const Tensor& logits = *outputs.find("logits");
   const double tolerance = nlohmann::json::parse(test::read_text(flow_model() + "/meta.json"))["outputs"]["logits"]
                                ["tolerance_max_abs_diff"].get<double>();
   double worst = 0;

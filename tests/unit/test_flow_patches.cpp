@@ -23,7 +23,7 @@ std::string flow_case() { return test::golden_dir() + "/flow"; }
 // The two golden frames (frames_uint8 [1, 2, H, W, 3]) as images.
 std::pair<Image, Image> golden_frames() {
   SafetensorsFile file = read_safetensors(flow_case() + "/patches_from_frames.safetensors");
-  const Tensor& frames = file.tensors.at("frames_uint8");
+  const Tensor& frames = *file.find("frames_uint8");
   REQUIRE(frames.shape() == Shape{1, 2, 12, 16, 3});
   Image images[2];
   for (int t = 0; t < 2; ++t) {
@@ -65,13 +65,13 @@ TEST_CASE("flow patches: normalisation is x/255·2 − 1 in double, cast to floa
 TEST_CASE("flow patches from the golden frames equal the golden inputs") {
   const auto [first, second] = golden_frames();
   SafetensorsFile file = read_safetensors(flow_case() + "/patches_from_frames.safetensors");
-  const Tensor& expected = file.tensors.at("inputs");
+  const Tensor& expected = *file.find("inputs");
   const Tensor patches = flow_patches(first, second);
   REQUIRE(patches.shape() == expected.shape());
   CHECK(test::max_abs_diff(patches, expected) <= 1e-6);
   // And the model's golden input is the same array.
   SafetensorsFile inputs = read_safetensors(flow_case() + "/inputs.safetensors");
-  CHECK(test::max_abs_diff(patches, inputs.tensors.at("inputs")) <= 1e-6);
+  CHECK(test::max_abs_diff(patches, *inputs.find("inputs")) <= 1e-6);
 }
 
 TEST_CASE("flow patches: taken from the tile (zero at its border), zero past the frame") {
@@ -98,7 +98,8 @@ TEST_CASE("flow patches: taken from the tile (zero at its border), zero past the
   CHECK(pat(0, 12, 7, 8) == 0.f);
   CHECK(pat(1, 13, 3, 9) == 0.f);
   CHECK(pat(0, 21, 6, 8) == 0.f);  // (+1, 0) below the last frame row
-  CHECK(pat(0, 3, 7, 8) == pixel(a, 6, 7, 0));  // (−1, −1) of the first padded row reaches back in
+  CHECK(pat(0, 0, 7, 8) == pixel(a, 6, 7, 0));  // (−1, −1) of the first padded row reaches back in
+  CHECK(pat(0, 3, 7, 8) == pixel(a, 6, 8, 0));  // (−1, 0)
   const Tensor whole = flow_patches(a, b);
   for (int k = 0; k < 27; ++k) CHECK(pat(1, k, 2, 3) == whole.data<float>()[((27 + k) * 7 + 2) * 9 + 3]);
 
@@ -121,7 +122,7 @@ TEST_CASE("flow estimator on the golden model: a frame equal to the tile is ×20
   const auto [first, second] = golden_frames();
   const FlowField flow = estimator.estimate(first, second);
   SafetensorsFile outputs = read_safetensors(flow_case() + "/outputs.safetensors");
-  const Tensor& logits = outputs.tensors.at("logits");  // [1, 12, 16, 2]
+  const Tensor& logits = *outputs.find("logits");  // [1, 12, 16, 2]
   const double tolerance = nlohmann::json::parse(test::read_text(flow_case() + "/meta.json"))["outputs"]["logits"]
                                ["tolerance_max_abs_diff"].get<double>();
   REQUIRE(flow.width == 16);

@@ -64,7 +64,10 @@ TEST_CASE("tiling: pyramid weights are 1 at the border and grow by 1 inwards") {
   // A 4×5 tile by hand: rows 1 2 2 1 against columns 1 2 3 2 1.
   const int64_t expected[4][5] = {{1, 1, 1, 1, 1}, {1, 2, 2, 2, 1}, {1, 2, 2, 2, 1}, {1, 1, 1, 1, 1}};
   for (int64_t y = 0; y < 4; ++y)
-    for (int64_t x = 0; x < 5; ++x) CHECK(tile_blend_weight(y, x, 4, 5) == expected[y][x]), sum += expected[y][x];
+    for (int64_t x = 0; x < 5; ++x) {
+      CHECK(tile_blend_weight(y, x, 4, 5) == expected[y][x]);
+      sum += tile_blend_weight(y, x, 4, 5);
+    }
   CHECK(sum == 26);
 }
 
