@@ -17,6 +17,7 @@
 #include <random>
 
 #include "bench/flops.h"
+#include "bench/released_configs.h"
 #include "checkpoint/weights.h"
 #include "cli/app_options.h"
 #include "cli/exit_codes.h"
@@ -43,34 +44,7 @@ double current_rss_mb() {
   return 0;
 }
 
-PerceiverConfig optical_flow_config() {  // deepmind/optical-flow-perceiver's config.json
-  PerceiverConfig c;
-  c.architecture = "PerceiverForOpticalFlow";
-  c.num_latents = 2048;
-  c.d_latents = 512;
-  c.d_model = 322;
-  c.num_blocks = 1;
-  c.num_self_attends_per_block = 24;
-  c.num_self_attention_heads = 16;
-  c.num_cross_attention_heads = 1;
-  c.train_size = {368, 496};
-  return c;
-}
 
-// Matrix-product FLOPs of one tile (bench/flops.h's counting: 2·M·N·K per product).
-double tile_flops(const PerceiverConfig& c) {
-  const double m = static_cast<double>(c.train_size[0] * c.train_size[1]), n = static_cast<double>(c.num_latents);
-  const int64_t inputs = 64 + 258;  // projected patches + Fourier features
-  const LayerShape cross = cross_attention_shape(c.d_latents, inputs, c.qk_channels, c.v_channels,
-                                                 c.num_cross_attention_heads, c.cross_attention_widening_factor,
-                                                 c.use_query_residual, c.cross_attention_shape_for_attention);
-  const LayerShape self = self_attention_shape(c.d_latents, c.qk_channels, c.v_channels, c.num_self_attention_heads,
-                                               c.self_attention_widening_factor);
-  const LayerShape decoder = cross_attention_shape(inputs, c.d_latents, {}, {}, 1, 1, false, "kv");
-  return bench::matmul_flops(m, 64, 54) + bench::layer_flops(cross, n, m) +
-         static_cast<double>(c.num_blocks * c.num_self_attends_per_block) * bench::layer_flops(self, n, n) +
-         bench::layer_flops(decoder, m, n) + bench::matmul_flops(m, 2, static_cast<double>(inputs));
-}
 
 Image random_frame(int64_t width, int64_t height, uint32_t seed) {
   Image image;
@@ -100,7 +74,7 @@ int main(int argc, char** argv) {
     kernels::set_num_threads(threads);
     const auto load_start = Clock::now();
     auto weights = random_weights(42);
-    const FlowEstimator estimator(optical_flow_config(), *weights);
+    const FlowEstimator estimator(bench::flow_config(), *weights);
     const double load_seconds = seconds_since(load_start);
     const double rss_after_load = current_rss_mb();
     const Image first = random_frame(width, height, 1), second = random_frame(width, height, 2);
@@ -117,7 +91,7 @@ int main(int argc, char** argv) {
           if (run < static_cast<size_t>(tiles)) estimator.tile_flow(first, second, y0, x0, flow.data()), ++run;
     }
     const double seconds = seconds_since(start);
-    const double gflop = tile_flops(optical_flow_config()) * static_cast<double>(run) / 1e9;
+    const double gflop = bench::flow_tile_flops(bench::flow_config()) * static_cast<double>(run) / 1e9;
     nlohmann::json line = {{"width", width},
                            {"height", height},
                            {"tile", {grid.tile_height, grid.tile_width}},

@@ -17,6 +17,7 @@
 #include <random>
 
 #include "bench/flops.h"
+#include "bench/released_configs.h"
 #include "checkpoint/weights.h"
 #include "cli/app_options.h"
 #include "cli/exit_codes.h"
@@ -54,17 +55,6 @@ double matmul_peak_gflops() {
   return bench::matmul_flops(n, n, n) / best / 1e9;
 }
 
-// The encoder's matrix products for M inputs of width C.
-double encoder_flops(const PerceiverConfig& c, double m, double input_channels) {
-  const LayerShape cross = cross_attention_shape(c.d_latents, static_cast<int64_t>(input_channels), c.qk_channels,
-                                                 c.v_channels, c.num_cross_attention_heads,
-                                                 c.cross_attention_widening_factor, true,
-                                                 c.cross_attention_shape_for_attention);
-  const LayerShape self = self_attention_shape(c.d_latents, c.qk_channels, c.v_channels, c.num_self_attention_heads,
-                                               c.self_attention_widening_factor);
-  const double n = c.num_latents;
-  return bench::layer_flops(cross, n, m) + c.num_blocks * c.num_self_attends_per_block * bench::layer_flops(self, n, n);
-}
 
 struct Case {
   std::string name, description;
@@ -73,28 +63,7 @@ struct Case {
   std::function<std::pair<std::function<void()>, double>(const PerceiverConfig&, Weights&)> build;
 };
 
-PerceiverConfig language_config() {
-  PerceiverConfig c;  // the defaults are the language-perceiver values
-  c.architecture = "PerceiverForMaskedLM";
-  c.qk_channels = 256;
-  c.v_channels = 1280;
-  return c;
-}
 
-PerceiverConfig vision_config(const std::string& architecture, int64_t d_model) {
-  PerceiverConfig c;
-  c.architecture = architecture;
-  c.num_latents = 512;
-  c.d_latents = 1024;
-  c.d_model = d_model;
-  c.num_blocks = 8;
-  c.num_self_attends_per_block = 6;
-  c.num_self_attention_heads = 8;
-  c.num_cross_attention_heads = 1;
-  c.image_size = 224;
-  for (int64_t i = 0; i < 1000; ++i) c.id2label[i] = "class " + std::to_string(i);
-  return c;
-}
 
 std::pair<std::function<void()>, double> build_mlm(const PerceiverConfig& c, Weights& weights) {
   auto model = std::make_shared<MaskedLanguageModel>(c, weights);
@@ -104,7 +73,7 @@ std::pair<std::function<void()>, double> build_mlm(const PerceiverConfig& c, Wei
   for (int64_t i = 0; i < length; ++i) ids.mutable_data<int64_t>()[i] = 6 + static_cast<int64_t>(rng() % 256);
   const LayerShape decoder = cross_attention_shape(c.d_model, c.d_latents, 256, c.d_model, 8, 1, false, "kv");
   const double p = c.max_position_embeddings;
-  const double flops = encoder_flops(c, length, c.d_model) + bench::layer_flops(decoder, p, c.num_latents) +
+  const double flops = bench::encoder_flops(c, length, c.d_model) + bench::layer_flops(decoder, p, c.num_latents) +
                        bench::matmul_flops(p, c.vocab_size, c.d_model);
   return {[model, ids] { model->forward(ids); }, flops};
 }
@@ -124,24 +93,12 @@ std::function<std::pair<std::function<void()>, double>(const PerceiverConfig&, W
       preprocess = 0;
     }
     const LayerShape decoder = cross_attention_shape(c.d_latents, c.d_latents, {}, {}, 1, 1, true, "kv");
-    const double per_image = preprocess + encoder_flops(c, m, c.d_model) + bench::layer_flops(decoder, 1, c.num_latents) +
+    const double per_image = preprocess + bench::encoder_flops(c, m, c.d_model) + bench::layer_flops(decoder, 1, c.num_latents) +
                              bench::matmul_flops(1, 1000, c.d_latents);
     return {[model, pixels] { model->forward(pixels); }, batch * per_image};
   };
 }
 
-PerceiverConfig flow_config() {
-  PerceiverConfig c;  // optical-flow-perceiver (spec/checkpoints.md §2)
-  c.architecture = "PerceiverForOpticalFlow";
-  c.num_latents = 2048;
-  c.d_latents = 512;
-  c.d_model = 322;
-  c.num_self_attends_per_block = 24;
-  c.num_self_attention_heads = 16;
-  c.num_cross_attention_heads = 1;
-  c.train_size = {368, 496};
-  return c;
-}
 
 std::pair<std::function<void()>, double> build_flow_tile(const PerceiverConfig& c, Weights& weights) {
   auto model = std::make_shared<OpticalFlowModel>(c, weights);
@@ -150,32 +107,9 @@ std::pair<std::function<void()>, double> build_flow_tile(const PerceiverConfig& 
   std::mt19937 rng(5);
   std::uniform_real_distribution<float> uniform(-1, 1);
   for (int64_t i = 0; i < inputs.numel(); ++i) inputs.mutable_data<float>()[i] = uniform(rng);
-  const double m = static_cast<double>(h * w), channels = 64 + 258;
-  const LayerShape decoder = cross_attention_shape(static_cast<int64_t>(channels), c.d_latents, {}, {}, 1, 1, false, "kv");
-  const double flops = bench::matmul_flops(m, 64, 54) + encoder_flops(c, m, channels) +
-                       bench::layer_flops(decoder, m, c.num_latents) + bench::matmul_flops(m, 2, channels);
-  return {[model, inputs] { model->forward(inputs); }, flops};
+  return {[model, inputs] { model->forward(inputs); }, bench::flow_tile_flops(c)};
 }
 
-PerceiverConfig multimodal_config() {
-  PerceiverConfig c;  // multimodal-perceiver (spec/checkpoints.md §2)
-  c.architecture = "PerceiverForMultimodalAutoencoding";
-  c.num_latents = 784;
-  c.d_latents = 512;
-  c.d_model = 704;
-  c.num_self_attends_per_block = 8;
-  c.num_self_attention_heads = 8;
-  c.num_cross_attention_heads = 1;
-  c.image_size = 56;
-  c.num_frames = 16;
-  c.audio_samples_per_frame = 1920;
-  c.samples_per_patch = 16;
-  c.output_shape = {1, 16, 224, 224};
-  c.output_num_channels = 512;
-  c.label_trainable_num_channels = 1024;
-  for (int64_t i = 0; i < 700; ++i) c.id2label[i] = "class " + std::to_string(i);
-  return c;
-}
 
 // One clip: encode, then decode all 1920 + 802,816 points (+ the label) in chunks of 8192.
 std::pair<std::function<void()>, double> build_multimodal_clip(const PerceiverConfig& c, Weights& weights) {
@@ -204,7 +138,7 @@ std::pair<std::function<void()>, double> build_multimodal_clip(const PerceiverCo
   };
   const double m = 1920 + 50176 + 1, e = 1026, o = static_cast<double>(audio_points + image_points);
   const LayerShape decoder = cross_attention_shape(1026, c.d_latents, {}, {}, 1, 1, false, "kv");
-  const double flops = encoder_flops(c, m, c.d_model) + bench::layer_flops(decoder, o + chunks, c.num_latents) +
+  const double flops = bench::encoder_flops(c, m, c.d_model) + bench::layer_flops(decoder, o + chunks, c.num_latents) +
                        bench::matmul_flops(o + chunks, 512, e) + bench::matmul_flops(audio_points, 16, 512) +
                        bench::matmul_flops(image_points, 3, 512) + bench::matmul_flops(chunks, 700, 512);
   return {forward, flops};
@@ -212,18 +146,18 @@ std::pair<std::function<void()>, double> build_multimodal_clip(const PerceiverCo
 
 const std::vector<Case>& cases() {
   static const std::vector<Case> all = {
-      {"mlm", "language-perceiver, one 2048-byte document, all 2048 positions decoded", language_config, build_mlm},
+      {"mlm", "language-perceiver, one 2048-byte document, all 2048 positions decoded", bench::language_config, build_mlm},
       {"vision_learned", "vision-perceiver-learned, one 224x224 image",
-       [] { return vision_config("PerceiverForImageClassificationLearned", 512); }, build_classifier(1)},
+       [] { return bench::vision_config("PerceiverForImageClassificationLearned", 512); }, build_classifier(1)},
       {"vision_learned_b8", "vision-perceiver-learned, a batch of 8 images",
-       [] { return vision_config("PerceiverForImageClassificationLearned", 512); }, build_classifier(8)},
+       [] { return bench::vision_config("PerceiverForImageClassificationLearned", 512); }, build_classifier(8)},
       {"vision_conv", "vision-perceiver-conv, one 224x224 image",
-       [] { return vision_config("PerceiverForImageClassificationConvProcessing", 322); }, build_classifier(1)},
+       [] { return bench::vision_config("PerceiverForImageClassificationConvProcessing", 322); }, build_classifier(1)},
       {"vision_conv_b8", "vision-perceiver-conv, a batch of 8 images",
-       [] { return vision_config("PerceiverForImageClassificationConvProcessing", 322); }, build_classifier(8)},
-      {"flow_tile", "optical-flow-perceiver, one 368x496 tile (182,528 inputs and queries)", flow_config, build_flow_tile},
+       [] { return bench::vision_config("PerceiverForImageClassificationConvProcessing", 322); }, build_classifier(8)},
+      {"flow_tile", "optical-flow-perceiver, one 368x496 tile (182,528 inputs and queries)", bench::flow_config, build_flow_tile},
       {"multimodal_clip", "multimodal-perceiver, one 16-frame clip, encoder + all 804,737 output points in chunks of 8192",
-       multimodal_config, build_multimodal_clip},
+       bench::multimodal_config, build_multimodal_clip},
   };
   return all;
 }
