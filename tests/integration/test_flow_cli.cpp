@@ -29,15 +29,7 @@ std::string flow_cmd(const std::string& args) {
   return "env -u PERCEIVER_FLOW_MODEL " + test::bin_dir() + "/perceiver-flow -q -t 1 -m " + flow_model() + " " + args;
 }
 
-Image random_image(int64_t width, int64_t height, uint32_t seed) {
-  Image image;
-  image.width = width;
-  image.height = height;
-  image.rgb.resize(static_cast<size_t>(width * height * 3));
-  std::mt19937 rng(seed);
-  for (auto& byte : image.rgb) byte = static_cast<uint8_t>(rng() & 0xff);
-  return image;
-}
+using test::random_image;
 
 // The golden frames written as PNGs: <dir>/a.png, <dir>/b.png.
 void write_golden_frames(const std::string& dir) {

@@ -1,5 +1,9 @@
 #include "support/test_support.h"
 
+#include <doctest/doctest.h>
+
+#include <random>
+
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -82,6 +86,31 @@ double max_abs_diff(const Tensor& a, const Tensor& b) {
     worst = std::max(worst, d);
   }
   return worst;
+}
+
+void expect_error(const std::function<void()>& body, ErrorKind kind, const std::string& source,
+                  const std::string& fragment) {
+  try {
+    body();
+    FAIL("expected an Error mentioning: " << fragment);
+  } catch (const Error& e) {
+    const std::string message = e.what();
+    INFO("message: " << message);
+    CHECK(e.kind() == kind);
+    CHECK(message.rfind(source + ": ", 0) == 0);
+    CHECK(message.find(fragment) != std::string::npos);
+    CHECK(message.find('\n') == std::string::npos);
+  }
+}
+
+Image random_image(int64_t width, int64_t height, uint32_t seed) {
+  Image image;
+  image.width = width;
+  image.height = height;
+  image.rgb.resize(static_cast<size_t>(width * height * 3));
+  std::mt19937 rng(seed);
+  for (auto& byte : image.rgb) byte = static_cast<uint8_t>(rng() & 0xff);
+  return image;
 }
 
 }  // namespace perceiver::test

@@ -4,6 +4,11 @@
 
 #include <string>
 
+#include <cstdint>
+#include <functional>
+
+#include "common/error.h"
+#include "media/image.h"
 #include "tensor/tensor.h"
 
 namespace perceiver::test {
@@ -28,5 +33,13 @@ void write_text(const std::string& path, const std::string& text);
 
 // Largest |a - b| over two F32 tensors of equal shape (throws on shape mismatch).
 double max_abs_diff(const Tensor& a, const Tensor& b);
+
+// Runs `body`, which must throw Error(kind) whose one-line message starts with `source` and
+// contains `fragment` (doctest checks).
+void expect_error(const std::function<void()>& body, ErrorKind kind, const std::string& source,
+                  const std::string& fragment);
+
+// An 8-bit RGB image of random bytes, deterministic for a seed.
+Image random_image(int64_t width, int64_t height, uint32_t seed);
 
 }  // namespace perceiver::test

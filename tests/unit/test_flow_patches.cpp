@@ -35,15 +35,7 @@ std::pair<Image, Image> golden_frames() {
   return {images[0], images[1]};
 }
 
-Image random_image(int64_t width, int64_t height, uint32_t seed) {
-  Image image;
-  image.width = width;
-  image.height = height;
-  image.rgb.resize(static_cast<size_t>(width * height * 3));
-  std::mt19937 rng(seed);
-  for (auto& byte : image.rgb) byte = static_cast<uint8_t>(rng() & 0xff);
-  return image;
-}
+using test::random_image;
 
 // Pixel flow of one tile through the model directly: patches → forward → × 20.
 std::vector<float> model_tile(const OpticalFlowModel& model, const Image& a, const Image& b, int64_t y0, int64_t x0) {

@@ -96,22 +96,7 @@ Image decode(const std::string& bytes, const std::string& name = "buffer", const
   return decode_image(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), name, limits);
 }
 
-// Runs `body`, which must throw Error(kind) whose one-line message starts with `source` and
-// contains `fragment`.
-void expect_error(const std::function<void()>& body, ErrorKind kind, const std::string& source,
-                  const std::string& fragment) {
-  try {
-    body();
-    FAIL("expected an Error mentioning: " << fragment);
-  } catch (const Error& e) {
-    const std::string message = e.what();
-    INFO("message: " << message);
-    CHECK(e.kind() == kind);
-    CHECK(message.rfind(source + ": ", 0) == 0);
-    CHECK(message.find(fragment) != std::string::npos);
-    CHECK(message.find('\n') == std::string::npos);
-  }
-}
+using test::expect_error;
 
 // ---- building image files ------------------------------------------------------------------
 

@@ -121,20 +121,7 @@ std::string checkpoint(const std::string& pickle, std::map<std::string, std::str
 
 // ---- expectations --------------------------------------------------------------------------------
 
-void expect_error(const std::function<void()>& body, ErrorKind kind, const std::string& source,
-                  const std::string& fragment) {
-  try {
-    body();
-    FAIL("expected an Error mentioning: " << fragment);
-  } catch (const Error& e) {
-    const std::string message = e.what();
-    INFO("message: " << message);
-    CHECK(e.kind() == kind);
-    CHECK(message.rfind(source + ": ", 0) == 0);
-    CHECK(message.find(fragment) != std::string::npos);
-    CHECK(message.find('\n') == std::string::npos);
-  }
-}
+using test::expect_error;
 
 // An in-memory image refused with `fragment`, through the parser and through a file.
 void expect_refused(const std::string& image, const std::string& fragment) {

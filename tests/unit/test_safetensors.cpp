@@ -44,22 +44,7 @@ std::string write_file(const std::string& name, const std::string& bytes) {
   return path;
 }
 
-// Runs `body`, which must throw Error(kind) whose one-line message starts with `source` and
-// contains `fragment`.
-void expect_error(const std::function<void()>& body, ErrorKind kind, const std::string& source,
-                  const std::string& fragment) {
-  try {
-    body();
-    FAIL("expected an Error mentioning: " << fragment);
-  } catch (const Error& e) {
-    const std::string message = e.what();
-    INFO("message: " << message);
-    CHECK(e.kind() == kind);
-    CHECK(message.rfind(source + ": ", 0) == 0);
-    CHECK(message.find(fragment) != std::string::npos);
-    CHECK(message.find('\n') == std::string::npos);
-  }
-}
+using test::expect_error;
 
 // Writes `image` to a file and checks that reading it fails as described.
 void expect_corrupt(const std::string& image, const std::string& fragment) {
