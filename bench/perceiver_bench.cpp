@@ -1,22 +1,23 @@
 // perceiver-bench: forward passes of full-size models built from the released configs
 // (spec/checkpoints.md) with random weights — nothing is downloaded — timed beside the machine's
-// oneDNN f32 matmul rate measured in the same process just before each case.
+// oneDNN matmul rate (same precision) measured in the same process just before each case.
 //   perceiver-bench --list
-//   perceiver-bench --case mlm [--runs 5] [--threads N]
+//   perceiver-bench --case mlm [--runs 5] [--threads N] [--precision f32|bf16|f32,bf16]
 // One JSON line per case: case, precision, gflop (2·M·N·K of every matrix product executed),
 // seconds (median after a warm-up), gflops, matmul_peak_gflops (2048³, best of 5), ratio,
 // peak_rss_mb, load_seconds (building the model: random weights and packing).
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
-#include <sys/resource.h>
 
 #include <algorithm>
 #include <chrono>
 #include <functional>
 #include <iostream>
 #include <random>
+#include <sstream>
 
 #include "bench/flops.h"
+#include "bench/memory.h"
 #include "bench/released_configs.h"
 #include "checkpoint/weights.h"
 #include "cli/app_options.h"
@@ -33,28 +34,49 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
+std::vector<std::string> split(const std::string& text, char separator) {
+  std::vector<std::string> parts;
+  std::stringstream stream(text);
+  std::string part;
+  while (std::getline(stream, part, separator)) parts.push_back(part);
+  return parts;
+}
+
 double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
 // Stage timings of the last forward pass, for cases that report them (e.g. encoder vs decoder).
 nlohmann::json last_parts = nlohmann::json::object();
 
-double matmul_peak_gflops() {
+// oneDNN's own matmul of 2048×2048×2048 in `precision` (bf16: bf16 operands, f32 result),
+// best of 5 after a warm-up: the machine's rate that the model's rate is compared with.
+double matmul_peak_gflops(kernels::Precision precision) {
+  using dnnl::memory;
   const int64_t n = 2048;
-  Tensor a = Tensor::f32({n, n}), w = Tensor::f32({n, n}), y = Tensor::f32({n, n});
+  const auto operand = precision == kernels::Precision::BF16 ? memory::data_type::bf16 : memory::data_type::f32;
+  const memory::desc a_md({n, n}, operand, memory::format_tag::ab), any_md({n, n}, operand, memory::format_tag::any);
+  const memory::desc c_md({n, n}, memory::data_type::f32, memory::format_tag::ab);
+  auto& engine = kernels::cpu_engine();
+  auto& stream = kernels::cpu_stream();
+  const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(a_md, any_md, c_md), engine);
+  // Random operands, made in f32 and reordered into the primitive's types and layouts.
+  Tensor values = Tensor::f32({n, n});
   std::mt19937 rng(1);
   std::uniform_real_distribution<float> uniform(-1, 1);
-  for (int64_t i = 0; i < n * n; ++i) a.mutable_data<float>()[i] = uniform(rng), w.mutable_data<float>()[i] = uniform(rng);
-  const kernels::Linear linear(w, Tensor());
-  linear.forward(a.data<float>(), n, y.mutable_data<float>());  // warm-up
+  for (int64_t i = 0; i < n * n; ++i) values.mutable_data<float>()[i] = uniform(rng);
+  memory f32_values({{n, n}, memory::data_type::f32, memory::format_tag::ab}, engine, values.mutable_data<float>());
+  memory a(pd.src_desc(), engine), b(pd.weights_desc(), engine), c(pd.dst_desc(), engine);
+  dnnl::reorder(f32_values, a).execute(stream, f32_values, a);
+  dnnl::reorder(f32_values, b).execute(stream, f32_values, b);
+  const dnnl::matmul matmul(pd);
   double best = 1e30;
-  for (int run = 0; run < 5; ++run) {
+  for (int run = 0; run < 6; ++run) {  // the first is a warm-up
     const auto start = Clock::now();
-    linear.forward(a.data<float>(), n, y.mutable_data<float>());
-    best = std::min(best, seconds_since(start));
+    matmul.execute(stream, {{DNNL_ARG_SRC, a}, {DNNL_ARG_WEIGHTS, b}, {DNNL_ARG_DST, c}});
+    stream.wait();
+    if (run > 0) best = std::min(best, seconds_since(start));
   }
   return bench::matmul_flops(n, n, n) / best / 1e9;
 }
-
 
 struct Case {
   std::string name, description;
@@ -162,12 +184,18 @@ const std::vector<Case>& cases() {
   return all;
 }
 
-nlohmann::json run_case(const Case& c, int runs) {
-  const double peak = matmul_peak_gflops();
+nlohmann::json run_case(const Case& c, kernels::Precision precision, int runs) {
+  kernels::set_precision(precision);  // before anything is built: kernels capture it
+  const double peak = matmul_peak_gflops(precision);
+  bench::reset_peak_rss();  // so a second precision in the same process reports its own peak
   const PerceiverConfig config = c.config();
   const auto load_start = Clock::now();
-  auto weights = random_weights(42);
-  auto [forward, flops] = c.build(config, *weights);
+  std::pair<std::function<void()>, double> built;
+  {
+    auto weights = random_weights(42);
+    built = c.build(config, *weights);
+  }  // the generated source tensors go; the model keeps what it packed
+  auto& [forward, flops] = built;
   const double load_seconds = seconds_since(load_start);
   forward();  // warm-up: primitives are created on first use
   std::vector<double> times;
@@ -179,12 +207,16 @@ nlohmann::json run_case(const Case& c, int runs) {
   const nlohmann::json parts = last_parts;  // of the last timed run
   std::sort(times.begin(), times.end());
   const double seconds = times[times.size() / 2], gflop = flops / 1e9;
-  struct rusage usage {};
-  getrusage(RUSAGE_SELF, &usage);
-  nlohmann::json line = {{"case", c.name},         {"precision", "f32"},      {"threads", kernels::num_threads()},
-          {"gflop", gflop},         {"seconds", seconds},      {"gflops", gflop / seconds},
-          {"matmul_peak_gflops", peak}, {"ratio", gflop / seconds / peak},
-          {"peak_rss_mb", usage.ru_maxrss / 1024.0}, {"load_seconds", load_seconds}};
+  nlohmann::json line = {{"case", c.name},
+                         {"precision", kernels::precision_name(precision)},
+                         {"threads", kernels::num_threads()},
+                         {"gflop", gflop},
+                         {"seconds", seconds},
+                         {"gflops", gflop / seconds},
+                         {"matmul_peak_gflops", peak},
+                         {"ratio", gflop / seconds / peak},
+                         {"peak_rss_mb", bench::peak_rss_mb()},
+                         {"load_seconds", load_seconds}};
   for (const auto& [key, value] : parts.items()) line[key] = value;
   return line;
 }
@@ -200,8 +232,7 @@ int main(int argc, char** argv) {
   app.add_option("-c,--case", selected, "case(s) to run (default: all; see --list)");
   app.add_flag("--list", list, "print the case names and exit");
   app.add_option("--runs", runs, "timed runs (the median is reported)")->check(CLI::PositiveNumber)->capture_default_str();
-  app.add_option("--precision", precision, "f32 (other precisions come with the performance work)")
-      ->check(CLI::IsMember({"f32"}))
+  app.add_option("--precision", precision, "f32, bf16 or both in one process: f32,bf16 (one line each)")
       ->capture_default_str();
   cli::add_threads_option(app, threads);
   if (int code = cli::parse_arguments(app, argc, argv); code >= 0) return code;
@@ -214,9 +245,12 @@ int main(int argc, char** argv) {
     for (const std::string& name : selected)
       if (std::none_of(cases().begin(), cases().end(), [&](const Case& c) { return c.name == name; }))
         fail(ErrorKind::Usage, "unknown case '" + name + "' (see --list)");
+    std::vector<kernels::Precision> precisions;
+    for (const std::string& name : split(precision, ',')) precisions.push_back(kernels::parse_precision(name));
+    for (const kernels::Precision p : precisions) kernels::set_precision(p);  // refuses bf16 early where unsupported
     for (const Case& c : cases())
       if (selected.empty() || std::find(selected.begin(), selected.end(), c.name) != selected.end())
-        std::cout << run_case(c, runs).dump() << std::endl;
+        for (const kernels::Precision p : precisions) std::cout << run_case(c, p, runs).dump() << std::endl;
     return 0;
   });
 }

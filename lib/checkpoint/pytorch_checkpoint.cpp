@@ -165,7 +165,7 @@ std::vector<std::pair<std::string, Tensor>> build_tensors(const ZipArchive& zip,
     const bool contiguous = numel == 0 || is_contiguous(record.shape, record.stride);
     const bool aligned = reinterpret_cast<uintptr_t>(base) % element == 0;
     if (owner && contiguous && aligned && numel > 0) {
-      tensors.emplace_back(record.name, Tensor::view(storage.dtype, record.shape, base, owner));
+      tensors.emplace_back(record.name, Tensor::view(storage.dtype, record.shape, base, owner, /*file_mapping=*/true));
       continue;
     }
     if (__builtin_add_overflow(copied, nbytes, &copied) || copied > copy_budget)

@@ -269,7 +269,7 @@ Header parse_header(const unsigned char* bytes, size_t size, const SafetensorsLi
 Tensor make_tensor(const Entry& entry, const unsigned char* data, const std::shared_ptr<const void>& owner) {
   const unsigned char* at = data + entry.begin;
   const bool aligned = reinterpret_cast<uintptr_t>(at) % dtype_size(entry.dtype) == 0;
-  if (owner && aligned) return Tensor::view(entry.dtype, entry.shape, at, owner);
+  if (owner && aligned) return Tensor::view(entry.dtype, entry.shape, at, owner, /*file_mapping=*/true);
   Tensor copy = Tensor::zeros(entry.dtype, entry.shape);
   const size_t bytes = entry.end - entry.begin;
   // raw() is const only because views are read-only; this tensor owns fresh writable storage.

@@ -100,13 +100,13 @@ class RandomWeights : public Weights {
       const float noise = static_cast<float>(normal());
       p[i] = is_scale || is_variance ? 1.f + 0.1f * std::fabs(noise) : 0.02f * noise;
     }
-    return &(made_[name] = t);
+    // Only the latest tensor is held here: the model packs or keeps what it takes, so a second
+    // full copy of the weights never exists.
+    made_.insert(name);
+    current_ = t;
+    return &current_;
   }
-  std::vector<std::string> names() const override {
-    std::vector<std::string> out;
-    for (const auto& entry : made_) out.push_back(entry.first);
-    return out;
-  }
+  std::vector<std::string> names() const override { return {made_.begin(), made_.end()}; }
 
  private:
   uint64_t next() {  // splitmix64
@@ -121,7 +121,8 @@ class RandomWeights : public Weights {
     return std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586 * u2);
   }
   uint64_t seed_, state_;
-  std::map<std::string, Tensor> made_;
+  std::set<std::string> made_;
+  Tensor current_;
 };
 
 }  // namespace

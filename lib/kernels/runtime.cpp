@@ -2,6 +2,12 @@
 
 #include <omp.h>
 
+#include <atomic>
+#include <cstdlib>
+#include <memory>
+
+#include "common/error.h"
+
 namespace perceiver::kernels {
 
 dnnl::engine& cpu_engine() {
@@ -19,5 +25,53 @@ void set_num_threads(int threads) {
 }
 
 int num_threads() { return omp_get_max_threads(); }
+
+static Precision g_precision = Precision::F32;
+
+Precision precision() { return g_precision; }
+
+bool cpu_has_bf16() {
+  // avx512_core_bf16 is the first ISA level in oneDNN's order with the bf16 dot-product instructions.
+  return dnnl::get_effective_cpu_isa() >= dnnl::cpu_isa::avx512_core_bf16;
+}
+
+void set_precision(Precision precision) {
+  if (precision == Precision::BF16 && !cpu_has_bf16())
+    fail(ErrorKind::Usage, "bf16 needs a CPU with AVX512_BF16 instructions; this one has none (use f32)");
+  g_precision = precision;
+}
+
+const char* precision_name(Precision precision) { return precision == Precision::BF16 ? "bf16" : "f32"; }
+
+Precision parse_precision(const std::string& text) {
+  if (text == "f32") return Precision::F32;
+  if (text == "bf16") return Precision::BF16;
+  fail(ErrorKind::Usage, "unknown precision '" + text + "' (f32 or bf16)");
+}
+
+static std::atomic<int64_t> g_primitives_created{0};
+
+void count_primitive_created() { ++g_primitives_created; }
+int64_t primitives_created() { return g_primitives_created.load(); }
+
+namespace {
+struct ScratchBuffer {
+  std::unique_ptr<void, decltype(&std::free)> data{nullptr, &std::free};
+  size_t bytes = 0;
+};
+}  // namespace
+
+void* scratch(ScratchSlot slot, size_t bytes) {
+  static ScratchBuffer buffers[static_cast<int>(ScratchSlot::Count)];
+  ScratchBuffer& buffer = buffers[static_cast<int>(slot)];
+  if (buffer.bytes < bytes) {
+    const size_t rounded = (bytes + 63) / 64 * 64;
+    buffer.data.reset();  // free first: the old contents are not needed
+    buffer.data.reset(std::aligned_alloc(64, rounded));
+    if (!buffer.data) fail(ErrorKind::Internal, "out of memory for a " + std::to_string(rounded) + "-byte scratch buffer");
+    buffer.bytes = rounded;
+  }
+  return buffer.data.get();
+}
 
 }  // namespace perceiver::kernels

@@ -78,7 +78,7 @@ Tensor PerceiverLayer::forward(const Tensor& queries, const Tensor* inputs, cons
   const Tensor q = query_(q_in);                               // [B, Nq, Cqk]
   const Tensor k = key_(kv_in);                                // [B, Nk, Cqk]
   const Tensor v = value_(kv_in);                              // [B, Nk, Cv]
-  Tensor context = Tensor::f32({batch, nq, cv});               // [B, Nq, Cv]
+  Tensor context = Tensor::f32_uninitialized({batch, nq, cv});               // [B, Nq, Cv]
   for (int64_t b = 0; b < batch; ++b)
     attention_.forward(q.data<float>() + b * nq * cqk, nq, k.data<float>() + b * nk * cqk,
                        v.data<float>() + b * nk * cv, nk, mask_bias ? mask_bias->data<float>() + b * nk : nullptr,
@@ -86,12 +86,12 @@ Tensor PerceiverLayer::forward(const Tensor& queries, const Tensor* inputs, cons
 
   // attended = output(context) (+ queries): the residual is fused as an accumulation.
   const int64_t rows = batch * nq;
-  Tensor attended = shape_.use_query_residual ? queries.clone() : Tensor::f32({batch, nq, shape_.q_dim});
+  Tensor attended = shape_.use_query_residual ? queries.clone() : Tensor::f32_uninitialized({batch, nq, shape_.q_dim});
   output_.forward(context.data<float>(), rows, attended.mutable_data<float>(), shape_.use_query_residual);
 
   // result = attended + dense2(gelu(dense1(LayerNorm(attended)))).
   const Tensor normed = layernorm_(attended);
-  Tensor hidden = Tensor::f32({batch, nq, dense1_.out_features()});
+  Tensor hidden = Tensor::f32_uninitialized({batch, nq, dense1_.out_features()});
   dense1_.forward(normed.data<float>(), rows, hidden.mutable_data<float>());
   dense2_.forward(hidden.data<float>(), rows, attended.mutable_data<float>(), /*accumulate=*/true);
   return attended;

@@ -1,5 +1,8 @@
 #include "tensor/tensor.h"
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <cstdlib>
 #include <sstream>
 
@@ -49,6 +52,12 @@ void tensor_dtype_mismatch(DType have, DType want) {
 }
 
 Tensor Tensor::zeros(DType dtype, Shape shape) {
+  Tensor t = uninitialized(dtype, std::move(shape));
+  std::memset(t.data_, 0, (std::max<size_t>(t.nbytes(), 1) + 63) / 64 * 64);
+  return t;
+}
+
+Tensor Tensor::uninitialized(DType dtype, Shape shape) {
   for (int64_t d : shape)
     if (d < 0) fail(ErrorKind::Internal, "negative tensor dimension in " + shape_to_string(shape));
   Tensor t;
@@ -58,20 +67,20 @@ Tensor Tensor::zeros(DType dtype, Shape shape) {
   const size_t bytes = (std::max<size_t>(t.nbytes(), 1) + 63) / 64 * 64;
   void* p = std::aligned_alloc(64, bytes);
   if (!p) fail(ErrorKind::Limit, "out of memory allocating a tensor of shape " + shape_to_string(t.shape_));
-  std::memset(p, 0, bytes);
   t.owner_ = std::shared_ptr<const void>(p, [](const void* q) { std::free(const_cast<void*>(q)); });
   t.data_ = p;
   t.writable_ = true;
   return t;
 }
 
-Tensor Tensor::view(DType dtype, Shape shape, const void* data, std::shared_ptr<const void> owner) {
+Tensor Tensor::view(DType dtype, Shape shape, const void* data, std::shared_ptr<const void> owner, bool file_mapping) {
   Tensor t;
   t.dtype_ = dtype;
   t.shape_ = std::move(shape);
   t.owner_ = std::move(owner);
   t.data_ = const_cast<void*>(data);
   t.writable_ = false;
+  t.file_mapping_ = file_mapping;
   return t;
 }
 
@@ -84,9 +93,18 @@ Tensor Tensor::reshaped(Shape shape) const {
 }
 
 Tensor Tensor::clone() const {
-  Tensor t = zeros(dtype_, shape_);
+  Tensor t = uninitialized(dtype_, shape_);
   if (nbytes()) std::memcpy(t.data_, data_, nbytes());
   return t;
+}
+
+void Tensor::release_mapped_pages() const {
+  if (!file_mapping_ || !data_) return;
+  const uintptr_t page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const uintptr_t begin = (reinterpret_cast<uintptr_t>(data_) + page - 1) / page * page;
+  const uintptr_t end = (reinterpret_cast<uintptr_t>(data_) + nbytes()) / page * page;
+  // A read-only private file mapping: MADV_DONTNEED only drops this process's page references.
+  if (end > begin) ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
 }
 
 Tensor Tensor::to_f32() const {

@@ -26,8 +26,13 @@ class Tensor {
   // A new zero-filled tensor that owns its storage (64-byte aligned).
   static Tensor zeros(DType dtype, Shape shape);
   static Tensor f32(Shape shape) { return zeros(DType::F32, std::move(shape)); }
+  // The same without the zero fill, for results that are about to be written in full.
+  static Tensor uninitialized(DType dtype, Shape shape);
+  static Tensor f32_uninitialized(Shape shape) { return uninitialized(DType::F32, std::move(shape)); }
   // A view of `data`; `owner` keeps the underlying buffer (e.g. a mapping) alive.
-  static Tensor view(DType dtype, Shape shape, const void* data, std::shared_ptr<const void> owner);
+  // `file_mapping`: the buffer is a read-only file mapping (see release_mapped_pages).
+  static Tensor view(DType dtype, Shape shape, const void* data, std::shared_ptr<const void> owner,
+                     bool file_mapping = false);
 
   DType dtype() const { return dtype_; }
   const Shape& shape() const { return shape_; }
@@ -49,6 +54,10 @@ class Tensor {
   Tensor clone() const;
   // Float16/BFloat16/F32 converted to an owned F32 tensor (F32 input is returned as is).
   Tensor to_f32() const;
+  // For a view into a mapped file: gives the pages lying wholly inside this tensor back to the
+  // page cache (they are read again from the file if touched). Called once weights have been
+  // packed elsewhere, so a model does not keep two resident copies. No effect on owned tensors.
+  void release_mapped_pages() const;
 
  private:
   DType dtype_ = DType::F32;
@@ -56,6 +65,7 @@ class Tensor {
   std::shared_ptr<const void> owner_;
   void* data_ = nullptr;
   bool writable_ = false;
+  bool file_mapping_ = false;
 };
 
 float f16_to_f32(uint16_t h);

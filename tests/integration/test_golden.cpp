@@ -10,8 +10,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include "checkpoint/config.h"
-#include "checkpoint/safetensors.h"
 #include "models/registry.h"
 #include "support/test_support.h"
 
@@ -19,11 +17,6 @@ using namespace perceiver;
 namespace fs = std::filesystem;
 
 namespace {
-
-std::map<std::string, Tensor> read_tensors(const std::string& path) {
-  SafetensorsFile file = read_safetensors(path);
-  return {file.tensors.begin(), file.tensors.end()};
-}
 
 nlohmann::json read_meta(const std::string& case_dir) {
   return nlohmann::json::parse(test::read_text(case_dir + "/meta.json"));
@@ -45,37 +38,24 @@ void check_outputs(const std::string& label, const nlohmann::json& meta, const s
   }
 }
 
-std::vector<std::string> supported_cases() {
-  std::vector<std::string> cases;
-  for (const auto& entry : fs::directory_iterator(test::golden_dir())) {
-    const fs::path config = entry.path() / "config.json";
-    if (!fs::exists(config) || !fs::exists(entry.path() / "outputs.safetensors")) continue;
-    const std::string architecture = load_config(config.string()).architecture;
-    for (const auto& name : supported_architectures())
-      if (name == architecture) cases.push_back(entry.path().string());
-  }
-  std::sort(cases.begin(), cases.end());
-  return cases;
-}
-
 }  // namespace
 
 TEST_CASE("golden cases through the library API") {
-  const auto cases = supported_cases();
+  const auto cases = test::golden_model_cases();
   REQUIRE(!cases.empty());
   bool saw_mlm = false;
   for (const std::string& dir : cases) {
     saw_mlm = saw_mlm || fs::path(dir).filename() == "mlm";
     const auto model = load_raw_model(dir);
-    const auto inputs = read_tensors(dir + "/inputs.safetensors");
+    const auto inputs = test::read_tensors(dir + "/inputs.safetensors");
     std::map<std::string, Tensor> intermediates;
     const Trace trace = [&](const std::string& name, const Tensor& value) { intermediates[name] = value.clone(); };
     NamedTensors outputs = model->run(inputs, &trace);
-    check_outputs(fs::path(dir).filename().string(), read_meta(dir), read_tensors(dir + "/outputs.safetensors"),
+    check_outputs(fs::path(dir).filename().string(), read_meta(dir), test::read_tensors(dir + "/outputs.safetensors"),
                   {outputs.begin(), outputs.end()});
 
     // Intermediates are not part of the pass rule; a loose check localises a failure.
-    for (const auto& [name, reference] : read_tensors(dir + "/intermediates.safetensors")) {
+    for (const auto& [name, reference] : test::read_tensors(dir + "/intermediates.safetensors")) {
       auto it = intermediates.find(name);
       if (it == intermediates.end()) continue;
       CAPTURE(name);
@@ -88,13 +68,13 @@ TEST_CASE("golden cases through the library API") {
 }
 
 TEST_CASE("golden cases through perceiver-run") {
-  for (const std::string& dir : supported_cases()) {
+  for (const std::string& dir : test::golden_model_cases()) {
     const std::string out = test::temp_dir() + "/outputs.safetensors";
     const auto result = test::run_command(test::bin_dir() + "/perceiver-run -m " + dir + " -i " + dir +
                                           "/inputs.safetensors -o " + out + " -t 2");
     CAPTURE(result.err);
     REQUIRE(result.exit_code == 0);
     check_outputs("perceiver-run " + fs::path(dir).filename().string(), read_meta(dir),
-                  read_tensors(dir + "/outputs.safetensors"), read_tensors(out));
+                  test::read_tensors(dir + "/outputs.safetensors"), test::read_tensors(out));
   }
 }

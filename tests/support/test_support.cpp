@@ -4,10 +4,16 @@
 
 #include <random>
 
+#include "checkpoint/config.h"
+#include "checkpoint/safetensors.h"
+#include "models/registry.h"
+
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -59,6 +65,31 @@ CommandResult run_command(const std::string& command, const std::string& stdin_t
   return result;
 }
 
+BackgroundCommand start_command(const std::string& command) {
+  BackgroundCommand started;
+  started.dir = temp_dir();
+  const std::string full = "exec " + command + " </dev/null >" + started.dir + "/stdout 2>" + started.dir + "/stderr";
+  const pid_t pid = ::fork();
+  if (pid < 0) throw std::runtime_error("fork failed");
+  if (pid == 0) {
+    ::execl("/bin/sh", "sh", "-c", full.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  started.pid = pid;
+  return started;
+}
+
+CommandResult wait_command(const BackgroundCommand& command) {
+  int status = 0;
+  while (::waitpid(command.pid, &status, 0) < 0)
+    if (errno != EINTR) throw std::runtime_error("waitpid failed");
+  CommandResult result;
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  result.out = read_text(command.dir + "/stdout");
+  result.err = read_text(command.dir + "/stderr");
+  return result;
+}
+
 std::string read_text(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw std::runtime_error("cannot read " + path);
@@ -71,6 +102,24 @@ void write_text(const std::string& path, const std::string& text) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out << text;
   if (!out) throw std::runtime_error("cannot write " + path);
+}
+
+std::vector<std::string> golden_model_cases() {
+  std::vector<std::string> cases;
+  for (const auto& entry : fs::directory_iterator(golden_dir())) {
+    const fs::path config = entry.path() / "config.json";
+    if (!fs::exists(config) || !fs::exists(entry.path() / "outputs.safetensors")) continue;
+    const std::string architecture = load_config(config.string()).architecture;
+    for (const auto& name : supported_architectures())
+      if (name == architecture) cases.push_back(entry.path().string());
+  }
+  std::sort(cases.begin(), cases.end());
+  return cases;
+}
+
+std::map<std::string, Tensor> read_tensors(const std::string& path) {
+  SafetensorsFile file = read_safetensors(path);
+  return {file.tensors.begin(), file.tensors.end()};
 }
 
 double max_abs_diff(const Tensor& a, const Tensor& b) {

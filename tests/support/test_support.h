@@ -2,10 +2,11 @@
 // command and capturing its output, comparing tensors.
 #pragma once
 
-#include <string>
-
 #include <cstdint>
 #include <functional>
+#include <map>
+#include <string>
+#include <vector>
 
 #include "common/error.h"
 #include "media/image.h"
@@ -28,8 +29,23 @@ struct CommandResult {
 // Runs `command` through /bin/sh with `stdin_text` on its standard input.
 CommandResult run_command(const std::string& command, const std::string& stdin_text = "");
 
+// A command started in the background (`exec`ed by /bin/sh, so `pid` is the tool itself) with its
+// stdout and stderr going to files, so that a test can watch its outputs and signal it.
+struct BackgroundCommand {
+  int pid = -1;
+  std::string dir;  // holds stdout and stderr
+};
+BackgroundCommand start_command(const std::string& command);
+// Waits for it to end; exit_code is 128 + the signal when a signal ended it.
+CommandResult wait_command(const BackgroundCommand& command);
+
 std::string read_text(const std::string& path);
 void write_text(const std::string& path, const std::string& text);
+
+// The golden model folders (full paths, sorted) whose architecture the library supports.
+std::vector<std::string> golden_model_cases();
+// Every tensor of a safetensors file, by name.
+std::map<std::string, Tensor> read_tensors(const std::string& path);
 
 // Largest |a - b| over two F32 tensors of equal shape (throws on shape mismatch).
 double max_abs_diff(const Tensor& a, const Tensor& b);
