@@ -3,13 +3,18 @@
 // oneDNN matmul rate (same precision) measured in the same process just before each case.
 //   perceiver-bench --list
 //   perceiver-bench --case mlm [--runs 5] [--threads N] [--precision f32|bf16|f32,bf16]
+//   perceiver-bench --sweep mlm|flow|multimodal [--precision ...]   (bench/sweeps.h)
 // One JSON line per case: case, precision, gflop (2·M·N·K of every matrix product executed),
 // seconds (median after a warm-up), gflops, matmul_peak_gflops (2048³, best of 5), ratio,
-// peak_rss_mb, load_seconds (building the model: random weights and packing).
+// peak_rss_mb, load_seconds (loading the model file, cached in --cache after the first run:
+// mapping, packing).
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include <malloc.h>
+
 #include <algorithm>
+#include <filesystem>
 #include <chrono>
 #include <functional>
 #include <iostream>
@@ -18,6 +23,8 @@
 
 #include "bench/flops.h"
 #include "bench/memory.h"
+#include "bench/sweeps.h"
+#include "bench/weights_file.h"
 #include "bench/released_configs.h"
 #include "checkpoint/weights.h"
 #include "cli/app_options.h"
@@ -184,17 +191,22 @@ const std::vector<Case>& cases() {
   return all;
 }
 
-nlohmann::json run_case(const Case& c, kernels::Precision precision, int runs) {
+nlohmann::json run_case(const Case& c, kernels::Precision precision, int runs, const std::string& cache_dir) {
   kernels::set_precision(precision);  // before anything is built: kernels capture it
   const double peak = matmul_peak_gflops(precision);
-  bench::reset_peak_rss();  // so a second precision in the same process reports its own peak
   const PerceiverConfig config = c.config();
+  const std::string model_dir = bench::cached_random_model(cache_dir + "/" + c.name, [&](Weights& weights) {
+    c.build(config, weights);
+  });
+  malloc_trim(0);                // what generating the file left in the heap goes back to the system
+  bench::reset_peak_rss();       // so each precision in one process reports its own peak
   const auto load_start = Clock::now();
   std::pair<std::function<void()>, double> built;
   {
-    auto weights = random_weights(42);
+    auto weights = open_model_weights(model_dir);  // mapped, as the tools read it
     built = c.build(config, *weights);
-  }  // the generated source tensors go; the model keeps what it packed
+    weights->finish();
+  }
   auto& [forward, flops] = built;
   const double load_seconds = seconds_since(load_start);
   forward();  // warm-up: primitives are created on first use
@@ -229,10 +241,15 @@ int main(int argc, char** argv) {
   std::string precision = "f32";
   int runs = 5, threads = 0;
   bool list = false;
+  std::string cache_dir = (std::filesystem::temp_directory_path() / "perceiver-bench").string();
   app.add_option("-c,--case", selected, "case(s) to run (default: all; see --list)");
   app.add_flag("--list", list, "print the case names and exit");
   app.add_option("--runs", runs, "timed runs (the median is reported)")->check(CLI::PositiveNumber)->capture_default_str();
   app.add_option("--precision", precision, "f32, bf16 or both in one process: f32,bf16 (one line each)")
+      ->capture_default_str();
+  std::string sweep;
+  app.add_option("--sweep", sweep, "instead of cases: time and memory against size (mlm, flow, multimodal)");
+  app.add_option("--cache", cache_dir, "folder for the generated random-weight model files (made once per case)")
       ->capture_default_str();
   cli::add_threads_option(app, threads);
   if (int code = cli::parse_arguments(app, argc, argv); code >= 0) return code;
@@ -248,9 +265,13 @@ int main(int argc, char** argv) {
     std::vector<kernels::Precision> precisions;
     for (const std::string& name : split(precision, ',')) precisions.push_back(kernels::parse_precision(name));
     for (const kernels::Precision p : precisions) kernels::set_precision(p);  // refuses bf16 early where unsupported
+    if (!sweep.empty()) {
+      for (const kernels::Precision p : precisions) bench::run_sweep(sweep, p, cache_dir);
+      return 0;
+    }
     for (const Case& c : cases())
       if (selected.empty() || std::find(selected.begin(), selected.end(), c.name) != selected.end())
-        for (const kernels::Precision p : precisions) std::cout << run_case(c, p, runs).dump() << std::endl;
+        for (const kernels::Precision p : precisions) std::cout << run_case(c, p, runs, cache_dir).dump() << std::endl;
     return 0;
   });
 }
