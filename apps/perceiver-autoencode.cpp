@@ -17,7 +17,11 @@
 #include "cli/app_options.h"
 #include "cli/exit_codes.h"
 #include "cli/inputs.h"
+#include "cli/interrupt.h"
 #include "cli/progress.h"
+#include "cli/resume.h"
+#include "cli/shard.h"
+#include "cli/summary.h"
 #include "common/atomic_file.h"
 #include "kernels/runtime.h"
 #include "media/audio.h"
@@ -39,6 +43,8 @@ struct Options {
   bool no_resample = false, audio_float = false, json = false, quiet = false;
   int64_t chunk = 8192, top_k = 5, max_windows = 0, compare_frame = 0, max_pixels = 100'000'000;
   double max_audio_seconds = 1800;
+  std::string shard;
+  bool skip_existing = false;
   int threads = 0;
 };
 
@@ -103,6 +109,18 @@ int run(const Options& options) {
     if (std::fabs(implied_rate - static_cast<double>(model_rate)) > 1e-6)
       fail(ErrorKind::Usage, "--fps " + std::to_string(options.fps) + " × audio_samples_per_frame " +
                                  std::to_string(config.audio_samples_per_frame) + " is not a whole sample rate; give --sample-rate");
+  }
+
+  // One clip per run: the input list of --shard and the summary has one entry.
+  const cli::Shard shard = cli::resolve_shard(options.shard);
+  cli::BatchCounts counts;
+  counts.total = cli::shard_range(1, shard).size();
+  if (counts.total == 0) return cli::finish_batch(kProgram, counts, shard);  // the clip is another shard's
+  // --skip-existing: summary.json is written after every other file of -o DIR (and --raw after it).
+  const std::string summary_path = options.output.empty() ? "" : (fs::path(options.output) / "summary.json").string();
+  if (options.skip_existing && cli::outputs_exist({summary_path, options.raw})) {
+    counts.skipped = 1;
+    return cli::finish_batch(kProgram, counts, shard);
   }
 
   // Inputs first, all checked before anything is computed or written.
@@ -179,7 +197,20 @@ int run(const Options& options) {
   }
   const int64_t pixels = g.height * g.width;
   cli::Progress progress(kProgram, static_cast<size_t>(windows), options.quiet, 1);
+  if (options.skip_existing && !out_dir.empty()) {
+    std::vector<std::string> outputs = {summary_path, options.raw};
+    for (const char* name : {"audio.wav", "labels.txt", "compare.png"}) outputs.push_back((fs::path(out_dir) / name).string());
+    for (int64_t index = 0; index < used_frames; ++index)
+      outputs.push_back((fs::path(out_dir) / "frames" / frame_name(index)).string());
+    cli::remove_stale_temporaries(outputs);
+  }
   for (int64_t w = 0; w < windows; ++w) {
+    // SIGINT/SIGTERM: the clip is abandoned between windows; the frames written so far are whole
+    // files, summary.json (which --skip-existing looks for) is not written.
+    if (cli::interrupted()) {
+      progress.finish();
+      return cli::finish_batch(kProgram, counts, shard);
+    }
     // The window's frames, fitted to the model's frame size, as [T, 3, H, W] in [0, 1].
     Tensor video = Tensor::f32({g.frames, 3, g.height, g.width});
     std::vector<Image> inputs;
@@ -294,7 +325,8 @@ int run(const Options& options) {
     std::cout << text.str();
   std::cout.flush();
   if (!std::cout) fail(ErrorKind::Output, "standard output: write failed");
-  return cli::kExitOk;
+  counts.done = 1;
+  return cli::finish_batch(kProgram, counts, shard);
 }
 
 }  // namespace
@@ -339,8 +371,13 @@ int main(int argc, char** argv) {
   app.add_option("--max-audio-seconds", options.max_audio_seconds, "longest audio file accepted")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  cli::add_skip_existing_flag(app, options.skip_existing,
+                              "do nothing when the clip's outputs exist (-o DIR/summary.json, which is written last, "
+                              "and --raw FILE)");
+  cli::add_shard_option(app, options.shard);
   app.add_flag("-q,--quiet", options.quiet, "no progress or notes on stderr");
   cli::add_threads_option(app, options.threads);
   if (int code = cli::parse_arguments(app, argc, argv); code >= 0) return code;
+  cli::install_interrupt_handlers();
   return cli::run_guarded(kProgram, [&] { return run(options); });
 }

@@ -15,8 +15,11 @@
 #include "cli/app_options.h"
 #include "cli/exit_codes.h"
 #include "cli/inputs.h"
+#include "cli/interrupt.h"
+#include "cli/output.h"
 #include "cli/progress.h"
-#include "common/atomic_file.h"
+#include "cli/shard.h"
+#include "cli/summary.h"
 #include "kernels/runtime.h"
 #include "media/image.h"
 #include "media/image_processor.h"
@@ -33,7 +36,8 @@ struct Options {
   std::vector<std::string> inputs;
   bool recursive = false, quiet = false;
   int64_t top_k = 5, batch = 1, max_pixels = 100'000'000;
-  std::string format = "text", output;
+  std::string format = "text", output, shard;
+  bool skip_existing = false;
   int threads = 0;
 };
 
@@ -56,42 +60,40 @@ std::vector<Label> top_labels(const float* logits, int64_t count, int64_t k) {
   return labels;
 }
 
-// Writes results in one of the three formats, in input order.
+// Formats results in one of the three formats, in input order, into a cli::ResultOutput.
 class ResultWriter {
  public:
-  ResultWriter(const Options& options, const PerceiverConfig& config) : options_(options), config_(config) {
-    if (options.format == "tsv") out_ << "file\trank\tid\tlabel\tp\n";
+  ResultWriter(const Options& options, const PerceiverConfig& config, cli::ResultOutput& out)
+      : options_(options), config_(config), out_(out) {}
+  void header() {
+    if (options_.format == "tsv") out_.write("file\trank\tid\tlabel\tp\n");
   }
   std::string label(int64_t id) const {
     auto it = config_.id2label.find(id);
     return it == config_.id2label.end() ? std::to_string(id) : it->second;
   }
   void result(const std::string& file, const std::vector<Label>& top) {
+    std::ostringstream text;
     if (options_.format == "jsonl") {
       nlohmann::json entries = nlohmann::json::array();
       for (const Label& l : top) entries.push_back({{"id", l.id}, {"label", label(l.id)}, {"p", l.p}});
-      out_ << dump({{"file", file}, {"top", entries}}) << '\n';
+      text << dump({{"file", file}, {"top", entries}}) << '\n';
     } else if (options_.format == "tsv") {
       for (size_t r = 0; r < top.size(); ++r)
-        out_ << tsv_field(file) << '\t' << r + 1 << '\t' << top[r].id << '\t' << tsv_field(label(top[r].id)) << '\t'
+        text << tsv_field(file) << '\t' << r + 1 << '\t' << top[r].id << '\t' << tsv_field(label(top[r].id)) << '\t'
              << format_p(top[r].p) << '\n';
     } else {
-      out_ << file << '\n';
+      text << file << '\n';
       for (size_t r = 0; r < top.size(); ++r) {
         char line[64];
         std::snprintf(line, sizeof line, "  %2zu  %8.4f  %5lld  ", r + 1, top[r].p, static_cast<long long>(top[r].id));
-        out_ << line << label(top[r].id) << '\n';
+        text << line << label(top[r].id) << '\n';
       }
     }
-    flush();
+    out_.write(text.str());
   }
   void error(const std::string& file, const std::string& message) {
-    if (options_.format == "jsonl") out_ << dump({{"file", file}, {"error", message}}) << '\n';
-    flush();
-  }
-  void close() {
-    if (!options_.output.empty())
-      write_file_atomically(options_.output, [&](std::ostream& stream) { stream << out_.str(); });
+    if (options_.format == "jsonl") out_.write(dump({{"file", file}, {"error", message}}) + "\n");
   }
 
  private:
@@ -105,21 +107,17 @@ class ResultWriter {
     std::snprintf(buffer, sizeof buffer, "%.6g", p);
     return buffer;
   }
-  // To stdout as results come (a long job shows its output as it goes); with -o, at the end, whole.
-  void flush() {
-    if (!options_.output.empty()) return;
-    std::cout << out_.str() << std::flush;
-    out_.str("");
-    if (!std::cout) fail(ErrorKind::Output, "standard output: write failed");
-  }
   const Options& options_;
   const PerceiverConfig& config_;
-  std::ostringstream out_;
+  cli::ResultOutput& out_;
 };
 
 int run(const Options& options) {
   kernels::set_num_threads(options.threads);
   if (options.model_dir.empty()) fail(ErrorKind::Usage, "no model folder: pass -m/--model DIR or set PERCEIVER_CLASSIFY_MODEL");
+  if (options.skip_existing && !options.output.empty() && options.format != "jsonl")
+    fail(ErrorKind::Usage, "--skip-existing with -o needs --format jsonl (the records name their input)");
+  const cli::Shard shard = cli::resolve_shard(options.shard);
   const PerceiverConfig config = load_config((std::filesystem::path(options.model_dir) / "config.json").string());
   if (!is_image_classifier(config.architecture))
     fail(ErrorKind::ConfigInvalid, options.model_dir + ": holds a " + config.architecture +
@@ -132,22 +130,32 @@ int run(const Options& options) {
   cli::InputOptions input_options;
   input_options.recursive = options.recursive;
   input_options.extensions = cli::image_extensions();
-  const std::vector<std::string> files = cli::expand_inputs(options.inputs, input_options);
-  if (files.empty()) fail(ErrorKind::Usage, "no input images (give files, directories, @list or - for a list on stdin)");
+  const std::vector<std::string> all_files = cli::expand_inputs(options.inputs, input_options);
+  if (all_files.empty()) fail(ErrorKind::Usage, "no input images (give files, directories, @list or - for a list on stdin)");
+  const std::vector<std::string> files = cli::select_shard(all_files, shard);
 
-  ResultWriter writer(options, config);
-  cli::Progress progress(kProgram, files.size(), options.quiet);
+  cli::ResultOutput out(kProgram, options.output, options.skip_existing && !options.output.empty());
+  ResultWriter writer(options, config, out);
+  writer.header();
+  cli::BatchCounts counts;
+  counts.total = files.size();
+  // Inputs to compute: those without a record in the -o journal.
+  std::vector<std::string> todo;
+  for (const std::string& file : files) {
+    if (out.contains(cli::input_key(file))) ++counts.skipped;
+    else todo.push_back(file);
+  }
+  cli::Progress progress(kProgram, todo.size(), options.quiet);
   ImageLimits limits;
   limits.max_pixels = options.max_pixels;
-  size_t failed = 0;
-  for (size_t start = 0; start < files.size(); start += static_cast<size_t>(options.batch)) {
-    const size_t end = std::min(files.size(), start + static_cast<size_t>(options.batch));
+  for (size_t start = 0; start < todo.size() && !cli::interrupted(); start += static_cast<size_t>(options.batch)) {
+    const size_t end = std::min(todo.size(), start + static_cast<size_t>(options.batch));
     // Decode the batch; a bad image is reported in its place and left out of the forward pass.
     std::vector<Image> images;
     std::vector<std::string> errors(end - start);
     for (size_t i = start; i < end; ++i) {
       try {
-        images.push_back(load_image(files[i], limits));
+        images.push_back(load_image(todo[i], limits));
       } catch (const Error& e) {
         if (e.kind() != ErrorKind::Input && e.kind() != ErrorKind::Limit) throw;
         errors[i - start] = e.what();
@@ -160,23 +168,24 @@ int run(const Options& options) {
       // An input the model cannot take (e.g. the wrong size for learned positions) fails its batch.
       if (e.kind() != ErrorKind::Input) throw;
       for (size_t i = start; i < end; ++i)
-        if (errors[i - start].empty()) errors[i - start] = files[i] + ": " + e.what();
+        if (errors[i - start].empty()) errors[i - start] = todo[i] + ": " + e.what();
     }
     size_t next = 0;
     for (size_t i = start; i < end; ++i) {
       if (!errors[i - start].empty()) {
-        ++failed;
+        ++counts.failed;
         std::cerr << kProgram << ": error: " << errors[i - start] << std::endl;
-        writer.error(files[i], errors[i - start]);
+        writer.error(todo[i], errors[i - start]);
         continue;
       }
-      writer.result(files[i], top_labels(logits.data<float>() + next++ * model.num_labels(), model.num_labels(), options.top_k));
+      writer.result(todo[i], top_labels(logits.data<float>() + next++ * model.num_labels(), model.num_labels(), options.top_k));
+      ++counts.done;
     }
     progress.advance(end - start);
   }
   progress.finish();
-  writer.close();
-  return cli::finish_batch(kProgram, failed, files.size());
+  out.close(counts.complete());
+  return cli::finish_batch(kProgram, counts, shard);
 }
 
 }  // namespace
@@ -199,12 +208,17 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"text", "tsv", "jsonl"}))
       ->capture_default_str();
   app.add_option("-b,--batch", options.batch, "images per forward pass")->check(CLI::PositiveNumber)->capture_default_str();
-  app.add_option("-o,--output", options.output, "write results to this file (whole, at the end) instead of stdout");
+  app.add_option("-o,--output", options.output, "write results to this file (whole, at the end; not at all when interrupted) instead of stdout");
+  cli::add_skip_existing_flag(app, options.skip_existing,
+                              "with -o FILE --format jsonl: keep FILE's records, skip their inputs, append the rest "
+                              "(resumes an interrupted run; without -o it does nothing)");
+  cli::add_shard_option(app, options.shard);
   app.add_option("--max-pixels", options.max_pixels, "largest image accepted (width × height)")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   app.add_flag("-q,--quiet", options.quiet, "no progress line on stderr");
   cli::add_threads_option(app, options.threads);
   if (int code = cli::parse_arguments(app, argc, argv); code >= 0) return code;
+  cli::install_interrupt_handlers();
   return cli::run_guarded(kProgram, [&] { return run(options); });
 }

@@ -18,7 +18,11 @@
 #include "cli/app_options.h"
 #include "cli/exit_codes.h"
 #include "cli/inputs.h"
+#include "cli/interrupt.h"
 #include "cli/progress.h"
+#include "cli/resume.h"
+#include "cli/shard.h"
+#include "cli/summary.h"
 #include "kernels/runtime.h"
 #include "media/flo.h"
 #include "media/flow_color.h"
@@ -37,7 +41,8 @@ struct Options {
   std::vector<std::string> inputs;
   int64_t max_pixels = 100'000'000;
   double color_max = 0;
-  bool quiet = false;
+  std::string shard;
+  bool quiet = false, skip_existing = false;
   int threads = 0;
 };
 
@@ -166,7 +171,8 @@ std::string format_epe(double value) {
 int run(const Options& options) {
   kernels::set_num_threads(options.threads);
   if (options.model_dir.empty()) fail(ErrorKind::Usage, "no model folder: pass -m/--model DIR or set PERCEIVER_FLOW_MODEL");
-  const std::vector<Pair> pairs = make_pairs(options);
+  const cli::Shard shard = cli::resolve_shard(options.shard);
+  const std::vector<Pair> pairs = cli::select_shard(make_pairs(options), shard);
   const bool batch = options.inputs.empty();
 
   const PerceiverConfig config = load_config((fs::path(options.model_dir) / "config.json").string());
@@ -182,35 +188,57 @@ int run(const Options& options) {
   FloLimits flo_limits;
   flo_limits.max_pixels = options.max_pixels;
   FrameCache frames(image_limits);
+  if (options.skip_existing) {
+    std::vector<std::string> outputs;
+    for (const Pair& pair : pairs) outputs.push_back(pair.flo), outputs.push_back(pair.png);
+    cli::remove_stale_temporaries(outputs);
+  }
+  cli::BatchCounts counts;
+  counts.total = pairs.size();
   cli::Progress progress(kProgram, pairs.size(), options.quiet, 1);
-  size_t failed = 0, evaluated = 0;
+  size_t evaluated = 0;
   double epe_sum = 0;
   for (const Pair& pair : pairs) {
+    if (cli::interrupted()) break;
+    // --skip-existing: every file asked for is there (and, with --gt, the .flo to measure).
+    const bool skip = options.skip_existing && cli::outputs_exist({pair.flo, pair.png}) && (pair.gt.empty() || !pair.flo.empty());
     try {
-      const Image first = frames.get(pair.first);  // a copy: the cache may drop it on the next get
-      const Image& second = frames.get(pair.second);
-      if (first.width != second.width || first.height != second.height)
-        fail(ErrorKind::Input, "the frames differ in size: " + pair.first + " is " + size_text(first) + ", " +
-                                   pair.second + " is " + size_text(second));
       std::optional<FlowField> truth;
-      if (!pair.gt.empty()) {
+      auto read_truth = [&](int64_t width, int64_t height) {
+        if (pair.gt.empty()) return;
         truth = read_flo(pair.gt, flo_limits);
-        if (truth->width != first.width || truth->height != first.height)
+        if (truth->width != width || truth->height != height)
           fail(ErrorKind::Input, pair.gt + ": the ground truth is " + std::to_string(truth->width) + "×" +
-                                     std::to_string(truth->height) + ", the frames are " + size_text(first));
+                                     std::to_string(truth->height) + ", the frames are " + std::to_string(width) + "×" +
+                                     std::to_string(height));
+      };
+      FlowField flow;
+      if (skip) {
+        if (!pair.gt.empty()) {  // the end-point error of the existing .flo, as the first run printed it
+          flow = read_flo(pair.flo, flo_limits);
+          read_truth(flow.width, flow.height);
+        }
+      } else {
+        const Image first = frames.get(pair.first);  // a copy: the cache may drop it on the next get
+        const Image& second = frames.get(pair.second);
+        if (first.width != second.width || first.height != second.height)
+          fail(ErrorKind::Input, "the frames differ in size: " + pair.first + " is " + size_text(first) + ", " +
+                                     pair.second + " is " + size_text(second));
+        read_truth(first.width, first.height);
+        flow = estimator.estimate(first, second);
+        if (!pair.flo.empty()) write_flo(pair.flo, flow);
+        if (!pair.png.empty()) write_png(pair.png, flow_to_color(flow, options.color_max));
       }
-      const FlowField flow = estimator.estimate(first, second);
-      if (!pair.flo.empty()) write_flo(pair.flo, flow);
-      if (!pair.png.empty()) write_png(pair.png, flow_to_color(flow, options.color_max));
       if (truth) {
         const EndPointError epe = end_point_error(flow, *truth);
         std::cout << pair.first << '\t' << pair.second << '\t' << (epe.valid_pixels ? format_epe(epe.mean) : "nan")
                   << std::endl;
         if (epe.valid_pixels) epe_sum += epe.mean, ++evaluated;
       }
+      ++(skip ? counts.skipped : counts.done);
     } catch (const Error& e) {
       if (!batch || (e.kind() != ErrorKind::Input && e.kind() != ErrorKind::Limit)) throw;
-      ++failed;
+      ++counts.failed;
       std::string message = e.what();
       auto starts_with = [&](const std::string& path) { return !path.empty() && message.rfind(path, 0) == 0; };
       if (!starts_with(pair.first) && !starts_with(pair.second) && !starts_with(pair.gt) &&
@@ -224,7 +252,7 @@ int run(const Options& options) {
   if (!options.gt.empty() && evaluated > 0)
     std::cout << "mean\t" << evaluated << " pairs\t" << format_epe(epe_sum / static_cast<double>(evaluated)) << std::endl;
   if (!std::cout) fail(ErrorKind::Output, "standard output: write failed");
-  return cli::finish_batch(kProgram, failed, pairs.size());
+  return cli::finish_batch(kProgram, counts, shard);
 }
 
 }  // namespace
@@ -254,8 +282,13 @@ int main(int argc, char** argv) {
   app.add_option("--max-pixels", options.max_pixels, "largest frame or .flo accepted (width × height)")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  cli::add_skip_existing_flag(app, options.skip_existing,
+                              "skip a pair whose outputs (-o .flo, --color .png) all exist; with --gt its EPE is "
+                              "read from the existing .flo");
+  cli::add_shard_option(app, options.shard);
   app.add_flag("-q,--quiet", options.quiet, "no progress line on stderr");
   cli::add_threads_option(app, options.threads);
   if (int code = cli::parse_arguments(app, argc, argv); code >= 0) return code;
+  cli::install_interrupt_handlers();
   return cli::run_guarded(kProgram, [&] { return run(options); });
 }

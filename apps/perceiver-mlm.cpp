@@ -7,12 +7,16 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <memory>
 #include <sstream>
 
 #include "checkpoint/config.h"
 #include "cli/app_options.h"
 #include "cli/exit_codes.h"
-#include "common/atomic_file.h"
+#include "cli/interrupt.h"
+#include "cli/output.h"
+#include "cli/shard.h"
+#include "cli/summary.h"
 #include "kernels/runtime.h"
 #include "media/byte_tokenizer.h"
 #include "media/masked_text.h"
@@ -32,6 +36,8 @@ struct Options {
   std::vector<std::string> mask_spans;
   std::string output;
   size_t max_input_bytes = 64u << 20;
+  std::string shard;
+  bool skip_existing = false;
   int threads = 0;
 };
 
@@ -41,28 +47,67 @@ struct Document {
   std::string text;
 };
 
-std::string read_all(std::istream& in) {
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
+// Reads an input (a file, or "-" for stdin) whole, refusing more than `limit` bytes before
+// reading them. Error(Input) when it cannot be read, Error(Limit) naming --max-input-bytes.
+std::string read_input(const std::string& file, size_t limit) {
+  const auto too_big = [&](const std::string& size) {
+    fail(ErrorKind::Limit, file + ": " + size + " bytes exceed the limit of " + std::to_string(limit) +
+                               " bytes (raise it with --max-input-bytes)");
+  };
+  std::ifstream opened;
+  std::istream* in = &std::cin;
+  if (file != "-") {
+    std::error_code error;
+    if (std::filesystem::is_directory(file, error)) fail(ErrorKind::Input, file + ": is a directory, expected a text file");
+    opened.open(file, std::ios::binary);
+    if (!opened) fail(ErrorKind::Input, file + ": cannot open the file");
+    const auto size = std::filesystem::file_size(file, error);
+    if (!error && size > limit) too_big(std::to_string(size));
+    in = &opened;
+  }
+  std::string text;
+  char buffer[1 << 16];
+  while (*in) {
+    in->read(buffer, sizeof buffer);
+    text.append(buffer, static_cast<size_t>(in->gcount()));
+    if (text.size() > limit) too_big("more than " + std::to_string(limit));
+  }
+  if (in->bad()) fail(ErrorKind::Input, file + ": read error");
+  return text;
 }
 
-// Reads one input (a file or "-"), then splits it into documents.
-std::vector<Document> read_documents(const std::string& file, const Options& options) {
-  std::string text;
-  if (file == "-") {
-    text = read_all(std::cin);
-  } else {
-    if (std::filesystem::is_directory(file)) fail(ErrorKind::Input, file + ": is a directory, expected a text file");
-    std::ifstream in(file, std::ios::binary);
-    if (!in) fail(ErrorKind::Input, file + ": cannot open the file");
-    text = read_all(in);
-    if (in.bad()) fail(ErrorKind::Input, file + ": read error");
+// The inputs, read on demand. Standard input can be read once: its text (or its error) is kept,
+// and a second "-" reads as empty, as it always did.
+class InputReader {
+ public:
+  explicit InputReader(size_t limit) : limit_(limit) {}
+  void rewind() { stdin_uses_ = 0; }
+  std::string read(const std::string& file) {
+    if (file != "-") return read_input(file, limit_);
+    if (stdin_uses_++ > 0) return "";
+    if (!stdin_read_) {
+      stdin_read_ = true;
+      try {
+        stdin_text_ = read_input(file, limit_);
+      } catch (const Error& e) {
+        stdin_error_ = std::make_unique<Error>(e);
+      }
+    }
+    if (stdin_error_) throw *stdin_error_;
+    return stdin_text_;
   }
-  if (text.size() > options.max_input_bytes)
-    fail(ErrorKind::Limit, file + ": " + std::to_string(text.size()) + " bytes exceed the limit of " +
-                               std::to_string(options.max_input_bytes) + " (raise it with --max-input-bytes)");
-  if (!options.lines) return {{file, 0, text}};
+
+ private:
+  size_t limit_;
+  int stdin_uses_ = 0;
+  bool stdin_read_ = false;
+  std::string stdin_text_;
+  std::unique_ptr<Error> stdin_error_;
+};
+
+// A file's documents: the whole text, or with --lines each line without its newline.
+std::vector<Document> split_documents(const std::string& file, const std::string& text, bool lines) {
+  if (!lines) return {{file, 0, text}};
   std::vector<Document> documents;
   size_t start = 0;
   int64_t number = 1;
@@ -98,6 +143,9 @@ int run(const Options& options) {
   kernels::set_num_threads(options.threads);
   if (options.model_dir.empty())
     fail(ErrorKind::Usage, "no model folder: pass -m/--model DIR or set PERCEIVER_MLM_MODEL");
+  if (options.skip_existing && !options.output.empty() && !options.json)
+    fail(ErrorKind::Usage, "--skip-existing with -o needs --json (the records name their input)");
+  const cli::Shard shard = cli::resolve_shard(options.shard);
   const PerceiverConfig config = load_config((std::filesystem::path(options.model_dir) / "config.json").string());
   if (config.architecture != "PerceiverForMaskedLM")
     fail(ErrorKind::ConfigInvalid, options.model_dir + ": holds a " + config.architecture +
@@ -106,31 +154,80 @@ int run(const Options& options) {
   const MaskedLanguageModel model(config, *weights);
   weights->finish();
 
+  // The ordered inputs are the files (one document each), or with --lines every line of every
+  // file in order; a file that cannot be read (or is over the limit) is one input, which fails.
   const std::vector<std::string> files = options.files.empty() ? std::vector<std::string>{"-"} : options.files;
-  std::ostringstream out;  // everything goes out at the end: to stdout, or atomically to -o
-  int failed = 0;
-  for (const std::string& file : files) {
-    try {
-      for (const Document& document : read_documents(file, options)) {
-        const FilledDocument filled = fill_masks(model, encode_masked_document(document.text, options.mask_spans),
-                                                 options.top_k);
-        if (options.json) out << document_json(document, filled).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
-        else out << filled.text << (options.lines ? "\n" : "");
+  InputReader reader(options.max_input_bytes);
+  std::vector<size_t> counts_per_file(files.size(), 1);
+  if (options.lines) {  // a first pass counts the lines, so that a shard is a block of lines
+    for (size_t f = 0; f < files.size(); ++f) {
+      try {
+        counts_per_file[f] = split_documents(files[f], reader.read(files[f]), true).size();
+      } catch (const Error& e) {
+        if (e.kind() != ErrorKind::Input && e.kind() != ErrorKind::Limit) throw;
       }
+    }
+    reader.rewind();
+  }
+  size_t total = 0;
+  for (size_t count : counts_per_file) total += count;
+  const cli::Range range = cli::shard_range(total, shard);
+
+  cli::ResultOutput out(kProgram, options.output, options.skip_existing && !options.output.empty());
+  cli::BatchCounts counts;
+  counts.total = range.size();
+  // A "-" passed over still counts as read, so that a later "-" reads as empty, as in the whole run.
+  const auto pass_over = [&](const std::string& file) {
+    if (file != "-") return;
+    try {
+      reader.read(file);
+    } catch (const Error&) {
+    }
+  };
+  size_t first = 0;  // index of the file's first input in the whole list
+  for (size_t f = 0; f < files.size() && !cli::interrupted(); first += counts_per_file[f], ++f) {
+    const std::string& file = files[f];
+    if (first >= range.end || first + counts_per_file[f] <= range.begin) {
+      pass_over(file);
+      continue;
+    }
+    if (!options.lines && out.contains(cli::input_key(file))) {
+      pass_over(file);
+      ++counts.skipped;
+      continue;
+    }
+    std::vector<Document> documents;
+    try {
+      documents = split_documents(file, reader.read(file), options.lines);
     } catch (const Error& e) {
       if (e.kind() != ErrorKind::Input && e.kind() != ErrorKind::Limit) throw;
-      ++failed;  // a bad input is reported and skipped; the others go on
+      if (out.contains(cli::input_key(file))) {
+        ++counts.skipped;
+        continue;
+      }
+      ++counts.failed;  // a bad input is reported and skipped; the others go on
       cli::report(kProgram, e);
-      if (options.json) out << error_json(file, e.what()) << '\n';
+      if (options.json) out.write(error_json(file, e.what()) + "\n");
+      continue;
+    }
+    for (size_t d = 0; d < documents.size(); ++d) {
+      if (d > 0 && cli::interrupted()) break;  // a file read is finished; with --lines, stops between lines
+      if (!range.contains(first + d)) continue;
+      const Document& document = documents[d];
+      if (out.contains(cli::input_key(file, document.line))) {
+        ++counts.skipped;
+        continue;
+      }
+      const FilledDocument filled = fill_masks(model, encode_masked_document(document.text, options.mask_spans), options.top_k);
+      if (options.json)
+        out.write(document_json(document, filled).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+      else
+        out.write(filled.text + (options.lines ? "\n" : ""));
+      ++counts.done;
     }
   }
-  if (options.output.empty()) {
-    std::cout << out.str() << std::flush;
-    if (!std::cout) fail(ErrorKind::Output, "standard output: write failed");
-  } else {
-    write_file_atomically(options.output, [&](std::ostream& stream) { stream << out.str(); });
-  }
-  return cli::finish_batch(kProgram, failed, files.size());
+  out.close(counts.complete());
+  return cli::finish_batch(kProgram, counts, shard);
 }
 
 }  // namespace
@@ -157,10 +254,16 @@ int main(int argc, char** argv) {
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   app.add_option("--mask-span", options.mask_spans, "mask every occurrence of this text (repeatable)");
-  app.add_option("-o,--output", options.output, "write to this file (whole or not at all) instead of stdout");
+  app.add_option("-o,--output", options.output, "write to this file (whole at the end; not at all when interrupted) instead of stdout");
   app.add_option("--max-input-bytes", options.max_input_bytes, "largest input accepted per file")
+      ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  cli::add_skip_existing_flag(app, options.skip_existing,
+                              "with -o FILE --json: keep FILE's records, skip their inputs, append the rest "
+                              "(resumes an interrupted run; without -o it does nothing)");
+  cli::add_shard_option(app, options.shard);
   cli::add_threads_option(app, options.threads);
   if (int code = cli::parse_arguments(app, argc, argv); code >= 0) return code;
+  cli::install_interrupt_handlers();
   return cli::run_guarded(kProgram, [&] { return run(options); });
 }

@@ -13,6 +13,18 @@ inline CLI::Option* add_threads_option(CLI::App& app, int& threads) {
       ->capture_default_str();
 }
 
+// --shard I/N (cli/shard.h; without it the Slurm array variables decide).
+inline CLI::Option* add_shard_option(CLI::App& app, std::string& shard) {
+  return app.add_option("--shard", shard,
+                        "process only block I (from 0) of N contiguous blocks of the ordered inputs; default from "
+                        "SLURM_ARRAY_TASK_ID/_MIN/_COUNT when set (docs/scaling.md)");
+}
+
+// --skip-existing (cli/resume.h, cli/output.h); `what` says what is skipped for this tool.
+inline CLI::Option* add_skip_existing_flag(CLI::App& app, bool& skip, const std::string& what) {
+  return app.add_flag("--skip-existing", skip, what);
+}
+
 // Parses argv; returns -1 to go on, else the code to exit with (0 after --help, 2 on bad usage).
 inline int parse_arguments(CLI::App& app, int argc, char** argv) {
   try {

@@ -21,6 +21,7 @@ enum ExitCode : int {
   kExitOutput = 8,        // an output could not be written
   kExitLimit = 9,         // a size limit exceeded, or out of memory
   kExitSomeFailed = 10,   // a batch finished, but some inputs failed (each reported)
+  kExitInterrupted = 11,  // SIGINT or SIGTERM: stopped between inputs, the summary says what was done
 };
 
 int exit_code_for(ErrorKind kind);
@@ -29,7 +30,8 @@ int exit_code_for(ErrorKind kind);
 int report(const char* program, const std::exception& error);
 
 // The end of a batch: prints "program: N of M inputs failed" when some did and returns
-// kExitSomeFailed, else kExitOk.
+// kExitSomeFailed, else kExitOk. (The tools use cli/summary.h, which also counts skipped inputs
+// and interruptions.)
 int finish_batch(const char* program, size_t failed, size_t total);
 
 // Runs `body` and turns any exception into report(); returns body's result otherwise.

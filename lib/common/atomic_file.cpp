@@ -9,9 +9,23 @@
 
 namespace perceiver {
 
+std::string temporary_path(const std::string& path) { return path + ".tmp." + std::to_string(::getpid()); }
+
+long temporary_owner(const std::string& file_name, const std::string& target_name) {
+  const std::string prefix = target_name + ".tmp.";
+  if (file_name.size() <= prefix.size() || file_name.compare(0, prefix.size(), prefix) != 0) return 0;
+  long pid = 0;
+  for (size_t i = prefix.size(); i < file_name.size(); ++i) {
+    const char c = file_name[i];
+    if (c < '0' || c > '9' || pid > 100'000'000) return 0;
+    pid = pid * 10 + (c - '0');
+  }
+  return pid;
+}
+
 void write_file_atomically(const std::string& path, const std::function<void(std::ostream&)>& write) {
   // Same directory as the target so that rename() is atomic (no cross-device move).
-  const std::string temporary = path + ".tmp." + std::to_string(::getpid());
+  const std::string temporary = temporary_path(path);
   try {
     {
       std::ofstream out(temporary, std::ios::binary | std::ios::trunc);

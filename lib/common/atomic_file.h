@@ -13,4 +13,10 @@ namespace perceiver {
 // Error(Output) is thrown naming `path`.
 void write_file_atomically(const std::string& path, const std::function<void(std::ostream&)>& write);
 
+// The temporary name used for `path` by this process: "<path>.tmp.<pid>".
+std::string temporary_path(const std::string& path);
+
+// The pid in `file_name` when it is "<target_name>.tmp.<pid>", else 0.
+long temporary_owner(const std::string& file_name, const std::string& target_name);
+
 }  // namespace perceiver

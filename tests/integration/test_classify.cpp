@@ -87,7 +87,7 @@ TEST_CASE("perceiver-classify: a folder with bad images reports them and goes on
   for (int i = 2; i < 5; ++i) CHECK(lines[i]["top"].size() == 5);
   CHECK(r.err.find(dir + "/bad.png") != std::string::npos);
   CHECK(r.err.find(dir + "/cut.png") != std::string::npos);
-  CHECK(r.err.find("2 of 5 inputs failed") != std::string::npos);
+  CHECK(r.err.find("5 inputs: 3 done, 2 failed, 0 skipped") != std::string::npos);
 }
 
 TEST_CASE("perceiver-classify --batch gives the results of one image at a time") {

@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <csignal>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -72,6 +73,9 @@ BackgroundCommand start_command(const std::string& command) {
   const pid_t pid = ::fork();
   if (pid < 0) throw std::runtime_error("fork failed");
   if (pid == 0) {
+    // The tests signal it: default dispositions even when the suite runs as a background job.
+    ::signal(SIGINT, SIG_DFL);
+    ::signal(SIGTERM, SIG_DFL);
     ::execl("/bin/sh", "sh", "-c", full.c_str(), static_cast<char*>(nullptr));
     ::_exit(127);
   }
