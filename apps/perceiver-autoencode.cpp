@@ -45,7 +45,7 @@ struct Options {
   double max_audio_seconds = 1800;
   std::string shard;
   bool skip_existing = false;
-  int threads = 0;
+  cli::ModelOptions model;  // threads, precision, weights-file limits
 };
 
 struct Label {
@@ -94,7 +94,7 @@ std::string frame_name(int64_t index) {
 }
 
 int run(const Options& options) {
-  kernels::set_num_threads(options.threads);
+  cli::apply_model_options(options.model);
   if (options.model_dir.empty()) fail(ErrorKind::Usage, "no model folder: pass -m/--model DIR or set PERCEIVER_AUTOENCODE_MODEL");
   const PerceiverConfig config = load_config((fs::path(options.model_dir) / "config.json").string());
   if (config.architecture != "PerceiverForMultimodalAutoencoding")
@@ -156,7 +156,7 @@ int run(const Options& options) {
     audio.sample_rate = model_rate;
   }
 
-  const auto weights = open_model_weights(options.model_dir);
+  const auto weights = open_model_weights(options.model_dir, options.model.limits);
   const ClipAutoencoder model(config, *weights);
   weights->finish();
   const ClipGeometry& g = model.geometry();
@@ -376,7 +376,7 @@ int main(int argc, char** argv) {
                               "and --raw FILE)");
   cli::add_shard_option(app, options.shard);
   app.add_flag("-q,--quiet", options.quiet, "no progress or notes on stderr");
-  cli::add_threads_option(app, options.threads);
+  cli::add_model_options(app, options.model);
   if (int code = cli::parse_arguments(app, argc, argv); code >= 0) return code;
   cli::install_interrupt_handlers();
   return cli::run_guarded(kProgram, [&] { return run(options); });

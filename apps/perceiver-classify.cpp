@@ -38,7 +38,7 @@ struct Options {
   int64_t top_k = 5, batch = 1, max_pixels = 100'000'000;
   std::string format = "text", output, shard;
   bool skip_existing = false;
-  int threads = 0;
+  cli::ModelOptions model;  // threads, precision, weights-file limits
 };
 
 struct Label {
@@ -113,7 +113,7 @@ class ResultWriter {
 };
 
 int run(const Options& options) {
-  kernels::set_num_threads(options.threads);
+  cli::apply_model_options(options.model);
   if (options.model_dir.empty()) fail(ErrorKind::Usage, "no model folder: pass -m/--model DIR or set PERCEIVER_CLASSIFY_MODEL");
   if (options.skip_existing && !options.output.empty() && options.format != "jsonl")
     fail(ErrorKind::Usage, "--skip-existing with -o needs --format jsonl (the records name their input)");
@@ -122,7 +122,7 @@ int run(const Options& options) {
   if (!is_image_classifier(config.architecture))
     fail(ErrorKind::ConfigInvalid, options.model_dir + ": holds a " + config.architecture +
                                        ", perceiver-classify needs one of the PerceiverForImageClassification* models");
-  const auto weights = open_model_weights(options.model_dir);
+  const auto weights = open_model_weights(options.model_dir, options.model.limits);
   const ImageClassifier model(config, *weights);
   weights->finish();
   const ImageProcessorConfig processor = load_image_processor_config(options.model_dir);
@@ -217,7 +217,7 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   app.add_flag("-q,--quiet", options.quiet, "no progress line on stderr");
-  cli::add_threads_option(app, options.threads);
+  cli::add_model_options(app, options.model);
   if (int code = cli::parse_arguments(app, argc, argv); code >= 0) return code;
   cli::install_interrupt_handlers();
   return cli::run_guarded(kProgram, [&] { return run(options); });

@@ -43,7 +43,7 @@ struct Options {
   double color_max = 0;
   std::string shard;
   bool quiet = false, skip_existing = false;
-  int threads = 0;
+  cli::ModelOptions model;  // threads, precision, weights-file limits
 };
 
 struct Pair {
@@ -169,7 +169,7 @@ std::string format_epe(double value) {
 }
 
 int run(const Options& options) {
-  kernels::set_num_threads(options.threads);
+  cli::apply_model_options(options.model);
   if (options.model_dir.empty()) fail(ErrorKind::Usage, "no model folder: pass -m/--model DIR or set PERCEIVER_FLOW_MODEL");
   const cli::Shard shard = cli::resolve_shard(options.shard);
   const std::vector<Pair> pairs = cli::select_shard(make_pairs(options), shard);
@@ -179,7 +179,7 @@ int run(const Options& options) {
   if (config.architecture != "PerceiverForOpticalFlow")
     fail(ErrorKind::ConfigInvalid, options.model_dir + ": holds a " + config.architecture +
                                        ", perceiver-flow needs a PerceiverForOpticalFlow model");
-  const auto weights = open_model_weights(options.model_dir);
+  const auto weights = open_model_weights(options.model_dir, options.model.limits);
   const FlowEstimator estimator(config, *weights);
   weights->finish();
 
@@ -287,7 +287,7 @@ int main(int argc, char** argv) {
                               "read from the existing .flo");
   cli::add_shard_option(app, options.shard);
   app.add_flag("-q,--quiet", options.quiet, "no progress line on stderr");
-  cli::add_threads_option(app, options.threads);
+  cli::add_model_options(app, options.model);
   if (int code = cli::parse_arguments(app, argc, argv); code >= 0) return code;
   cli::install_interrupt_handlers();
   return cli::run_guarded(kProgram, [&] { return run(options); });

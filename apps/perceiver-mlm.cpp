@@ -38,7 +38,7 @@ struct Options {
   size_t max_input_bytes = 64u << 20;
   std::string shard;
   bool skip_existing = false;
-  int threads = 0;
+  cli::ModelOptions model;  // threads, precision, weights-file limits
 };
 
 struct Document {
@@ -140,7 +140,7 @@ std::string error_json(const std::string& file, const std::string& message) {
 }
 
 int run(const Options& options) {
-  kernels::set_num_threads(options.threads);
+  cli::apply_model_options(options.model);
   if (options.model_dir.empty())
     fail(ErrorKind::Usage, "no model folder: pass -m/--model DIR or set PERCEIVER_MLM_MODEL");
   if (options.skip_existing && !options.output.empty() && !options.json)
@@ -150,7 +150,7 @@ int run(const Options& options) {
   if (config.architecture != "PerceiverForMaskedLM")
     fail(ErrorKind::ConfigInvalid, options.model_dir + ": holds a " + config.architecture +
                                        ", perceiver-mlm needs a PerceiverForMaskedLM model");
-  const auto weights = open_model_weights(options.model_dir);
+  const auto weights = open_model_weights(options.model_dir, options.model.limits);
   const MaskedLanguageModel model(config, *weights);
   weights->finish();
 
@@ -262,7 +262,7 @@ int main(int argc, char** argv) {
                               "with -o FILE --json: keep FILE's records, skip their inputs, append the rest "
                               "(resumes an interrupted run; without -o it does nothing)");
   cli::add_shard_option(app, options.shard);
-  cli::add_threads_option(app, options.threads);
+  cli::add_model_options(app, options.model);
   if (int code = cli::parse_arguments(app, argc, argv); code >= 0) return code;
   cli::install_interrupt_handlers();
   return cli::run_guarded(kProgram, [&] { return run(options); });

@@ -16,18 +16,18 @@ using namespace perceiver;
 int main(int argc, char** argv) {
   CLI::App app{"Run a Perceiver IO model folder on raw input tensors (safetensors in, safetensors out)."};
   std::string model_dir, inputs_path, outputs_path, intermediates_path;
-  int threads = 0;
+  cli::ModelOptions model_options;
   app.add_option("-m,--model", model_dir, "model folder: config.json + weights (model.safetensors or pytorch_model.bin, or their sharded forms)")->required();
   app.add_option("-i,--inputs", inputs_path, "input tensors (safetensors), named as the HF forward call")->required();
   app.add_option("-o,--output", outputs_path, "where to write the output tensors (safetensors)")->required();
   app.add_option("--intermediates", intermediates_path,
                  "also write intermediate tensors (encoder/decoder stages) to this safetensors file");
-  cli::add_threads_option(app, threads);
+  cli::add_model_options(app, model_options);
   if (int code = cli::parse_arguments(app, argc, argv); code >= 0) return code;
 
   return cli::run_guarded("perceiver-run", [&] {
-    kernels::set_num_threads(threads);
-    const auto model = load_raw_model(model_dir);
+    cli::apply_model_options(model_options);
+    const auto model = load_raw_model(model_dir, model_options.limits);
     const SafetensorsFile inputs_file = read_safetensors(inputs_path, ErrorKind::Input);
     std::map<std::string, Tensor> inputs(inputs_file.tensors.begin(), inputs_file.tensors.end());
 

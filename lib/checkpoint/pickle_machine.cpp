@@ -360,7 +360,8 @@ Value Machine::rebuild_tensor(const std::vector<Value>& args) {
   if (args[5].kind != Kind::Dict) fault(fn + ": backward hooks are " + describe(args[5]) + ", not an OrderedDict");
   if (args.size() == 7 && args[6].kind != Kind::Dict) fault(fn + ": metadata is " + describe(args[6]) + ", not a dict");
   if (tensors_.size() >= limits_.max_tensors)
-    fault("more than " + std::to_string(limits_.max_tensors) + " tensors");
+    fail(ErrorKind::Limit, source_ + ": " + label_ + " holds more than " + std::to_string(limits_.max_tensors) +
+                               " tensors (raise the limit with --max-tensors)");
   count_objects(1 + call.shape.size());
   tensors_.push_back(std::move(call));
   return {Kind::Tensor, static_cast<int64_t>(tensors_.size() - 1), 0};

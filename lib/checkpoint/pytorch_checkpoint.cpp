@@ -198,8 +198,9 @@ PytorchCheckpoint build_checkpoint(const unsigned char* bytes, size_t size, cons
   check_byteorder(zip, prefix, report);
   const ZipEntry& pickle = *zip.find(prefix + "/data.pkl");
   if (pickle.size > limits.max_pickle_bytes)
-    report.fault("entry " + quote_for_message(pickle.name) + " holds " + std::to_string(pickle.size) +
-                 " bytes, more than the limit of " + std::to_string(limits.max_pickle_bytes));
+    fail(ErrorKind::Limit, source + ": entry " + quote_for_message(pickle.name) + " holds " +
+                               std::to_string(pickle.size) + " bytes, more than the limit of " +
+                               std::to_string(limits.max_pickle_bytes) + " (raise it with --max-header-bytes)");
   const unsigned char* program = zip.data(pickle);
   if (limits.verify_crc) zip.verify_crc(pickle);
   const PickledStateDict state =
@@ -212,9 +213,17 @@ PytorchCheckpoint build_checkpoint(const unsigned char* bytes, size_t size, cons
 
 // ---- folders and shards -------------------------------------------------------------------------
 
-std::vector<std::pair<std::string, Tensor>> read_any(const std::string& path) {
-  if (ends_with(path, ".bin")) return read_pytorch_checkpoint(path).tensors;
-  return read_safetensors(path).tensors;
+std::vector<std::pair<std::string, Tensor>> read_any(const std::string& path, const WeightsLimits& limits) {
+  if (ends_with(path, ".bin")) {
+    PytorchCheckpointLimits pytorch;
+    pytorch.max_pickle_bytes = limits.max_header_bytes;  // data.pkl is a .bin file's header
+    pytorch.pickle.max_tensors = limits.max_tensors;
+    return read_pytorch_checkpoint(path, pytorch).tensors;
+  }
+  SafetensorsLimits safetensors;
+  safetensors.max_header_bytes = limits.max_header_bytes;
+  safetensors.max_tensors = limits.max_tensors;
+  return read_safetensors(path, ErrorKind::ModelFormat, safetensors).tensors;
 }
 
 }  // namespace
@@ -237,10 +246,15 @@ PytorchCheckpoint parse_pytorch_checkpoint(const void* bytes, size_t size, const
   return build_checkpoint(static_cast<const unsigned char*>(bytes), size, name, nullptr, limits);
 }
 
-CheckpointTensors read_sharded_checkpoint(const std::string& index_path) {
+CheckpointTensors read_sharded_checkpoint(const std::string& index_path, const WeightsLimits& limits) {
   std::ifstream in(index_path);
   if (!in) fail(fs::exists(index_path) ? ErrorKind::ModelFormat : ErrorKind::ModelMissing,
                 index_path + ": cannot read the file");
+  std::error_code size_error;
+  const uintmax_t index_bytes = fs::file_size(index_path, size_error);
+  if (!size_error && index_bytes > limits.max_header_bytes)  // the index is the sharded model's header
+    fail(ErrorKind::Limit, index_path + ": " + std::to_string(index_bytes) + " bytes, more than the limit of " +
+                               std::to_string(limits.max_header_bytes) + " (raise it with --max-header-bytes)");
   nlohmann::json index;
   try {
     index = nlohmann::json::parse(in);
@@ -267,7 +281,7 @@ CheckpointTensors read_sharded_checkpoint(const std::string& index_path) {
   std::map<std::string, std::string> found_in;
   for (const std::string& shard : shards) {
     const std::string path = (dir / shard).string();
-    for (auto& [name, tensor] : read_any(path)) {
+    for (auto& [name, tensor] : read_any(path, limits)) {
       if (!found_in.emplace(name, shard).second)
         fail(ErrorKind::ModelFormat, path + ": " + tensor_label(name) + " appears in two shards");
       out.tensors.emplace_back(name, std::move(tensor));
@@ -281,15 +295,15 @@ CheckpointTensors read_sharded_checkpoint(const std::string& index_path) {
   return out;
 }
 
-CheckpointTensors read_checkpoint_folder(const std::string& model_dir) {
+CheckpointTensors read_checkpoint_folder(const std::string& model_dir, const WeightsLimits& limits) {
   const fs::path dir(model_dir);
   if (!fs::is_directory(dir)) fail(ErrorKind::ModelMissing, model_dir + ": no such model folder");
   for (const char* name : {"model.safetensors", "model.safetensors.index.json", "pytorch_model.bin",
                            "pytorch_model.bin.index.json"}) {
     const fs::path path = dir / name;
     if (!fs::exists(path)) continue;
-    if (ends_with(name, ".index.json")) return read_sharded_checkpoint(path.string());
-    return {path.string(), read_any(path.string())};
+    if (ends_with(name, ".index.json")) return read_sharded_checkpoint(path.string(), limits);
+    return {path.string(), read_any(path.string(), limits)};
   }
   fail(ErrorKind::ModelMissing, model_dir +
                                     ": no weights in the folder (model.safetensors, model.safetensors.index.json, "

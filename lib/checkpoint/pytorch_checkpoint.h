@@ -18,6 +18,14 @@
 
 namespace perceiver {
 
+// What a weights file may declare before anything is allocated for it, whatever its format; the
+// tools' --max-header-bytes and --max-tensors set these (a .bin file's header is its data.pkl, a
+// sharded model's is its index). Exceeding one is Error(Limit) naming the flag.
+struct WeightsLimits {
+  uint64_t max_header_bytes = 100ull << 20;
+  size_t max_tensors = 100000;
+};
+
 struct PytorchCheckpointLimits {
   uint64_t max_pickle_bytes = 256ull << 20;  // data.pkl; a state_dict's is a few hundred kB
   bool verify_crc = true;                    // CRC-32 of data.pkl and of every storage used
@@ -53,12 +61,12 @@ struct CheckpointTensors {
   std::string source;
   std::vector<std::pair<std::string, Tensor>> tensors;
 };
-CheckpointTensors read_checkpoint_folder(const std::string& model_dir);
+CheckpointTensors read_checkpoint_folder(const std::string& model_dir, const WeightsLimits& limits = {});
 
 // A sharded checkpoint: the index's "weight_map" maps each tensor to a shard file beside it
 // (a plain file name). Every shard is read once; a tensor must be in the shard the map names,
 // and no tensor may appear in two shards. Shards are read with read_pytorch_checkpoint when
 // their name ends in ".bin", else as safetensors.
-CheckpointTensors read_sharded_checkpoint(const std::string& index_path);
+CheckpointTensors read_sharded_checkpoint(const std::string& index_path, const WeightsLimits& limits = {});
 
 }  // namespace perceiver

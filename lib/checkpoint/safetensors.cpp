@@ -102,8 +102,8 @@ uint64_t read_header_length(const unsigned char* bytes, size_t size, const Safet
     report.fault("header length " + std::to_string(length) + " past the end of the file (" +
                  std::to_string(size) + " bytes); the file is truncated or not safetensors");
   if (length > limits.max_header_bytes)
-    report.fault("header of " + std::to_string(length) + " bytes exceeds the limit of " +
-                 std::to_string(limits.max_header_bytes) + " bytes");
+    fail(ErrorKind::Limit, report.source + ": header of " + std::to_string(length) + " bytes exceeds the limit of " +
+                               std::to_string(limits.max_header_bytes) + " bytes (raise it with --max-header-bytes)");
   return length;
 }
 
@@ -250,12 +250,15 @@ Header parse_header(const unsigned char* bytes, size_t size, const SafetensorsLi
   header.data_size = size - header.data_start;
   const size_t count = json.size() - (json.contains(kMetadataKey) ? 1 : 0);
   if (count > limits.max_tensors)
-    report.fault("header lists " + std::to_string(count) + " tensors, more than the limit of " +
-                 std::to_string(limits.max_tensors));
+    fail(ErrorKind::Limit, report.source + ": header lists " + std::to_string(count) +
+                               " tensors, more than the limit of " + std::to_string(limits.max_tensors) +
+                               " (raise it with --max-tensors)");
   header.entries.reserve(count);
   for (const auto& [key, value] : json.items()) {
     if (key == kMetadataKey)
       header.metadata = parse_metadata(value, report);
+    else if (key.find('\0') != std::string::npos)  // C strings (and users) would see another name
+      report.fault(tensor_label(key) + " has a NUL byte in its name");
     else
       header.entries.push_back(parse_entry(key, value, header.data_size, report));
   }

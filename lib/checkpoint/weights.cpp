@@ -128,7 +128,11 @@ class RandomWeights : public Weights {
 }  // namespace
 
 std::unique_ptr<Weights> open_model_weights(const std::string& model_dir) {
-  CheckpointTensors checkpoint = read_checkpoint_folder(model_dir);  // whichever hub layout it has
+  return open_model_weights(model_dir, WeightsLimits{});
+}
+
+std::unique_ptr<Weights> open_model_weights(const std::string& model_dir, const WeightsLimits& limits) {
+  CheckpointTensors checkpoint = read_checkpoint_folder(model_dir, limits);  // whichever hub layout it has
   std::map<std::string, Tensor> tensors;
   for (auto& [name, tensor] : checkpoint.tensors)
     if (!tensors.emplace(name, std::move(tensor)).second)

@@ -30,12 +30,6 @@ int report(const char* program, const std::exception& error) {
   return kExitInternal;
 }
 
-int finish_batch(const char* program, size_t failed, size_t total) {
-  if (failed == 0) return kExitOk;
-  std::cerr << program << ": " << failed << " of " << total << " inputs failed" << std::endl;
-  return kExitSomeFailed;
-}
-
 int run_guarded(const char* program, const std::function<int()>& body) {
   try {
     return body();

@@ -29,11 +29,6 @@ int exit_code_for(ErrorKind kind);
 // Prints "program: error: message" on stderr (one line) and returns the exit code for `error`.
 int report(const char* program, const std::exception& error);
 
-// The end of a batch: prints "program: N of M inputs failed" when some did and returns
-// kExitSomeFailed, else kExitOk. (The tools use cli/summary.h, which also counts skipped inputs
-// and interruptions.)
-int finish_batch(const char* program, size_t failed, size_t total);
-
 // Runs `body` and turns any exception into report(); returns body's result otherwise.
 int run_guarded(const char* program, const std::function<int()>& body);
 

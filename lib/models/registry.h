@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "checkpoint/config.h"
+#include "checkpoint/pytorch_checkpoint.h"
 #include "checkpoint/weights.h"
 #include "perceiver/trace.h"
 
@@ -29,6 +30,7 @@ const std::vector<std::string>& supported_architectures();
 std::unique_ptr<RawModel> make_raw_model(const PerceiverConfig& config, Weights& weights);
 
 // config.json + weights from a model folder, checked against each other (Weights::finish).
+std::unique_ptr<RawModel> load_raw_model(const std::string& model_dir, const WeightsLimits& limits);
 std::unique_ptr<RawModel> load_raw_model(const std::string& model_dir);
 
 // A named input, or Error(Input) naming what is missing.

@@ -239,6 +239,9 @@ TEST_CASE("safetensors: bad metadata, duplicate names and limits") {
   const std::string twice = R"({"a": {"dtype": "U8", "shape": [1], "data_offsets": [0, 1]},
                                 "a": {"dtype": "U8", "shape": [1], "data_offsets": [1, 2]}})";
   expect_corrupt(file_image(twice, kEightBytes), "header names 'a' twice");
+  // A NUL inside a name would cut it short wherever it meets a C string: refused, shown escaped.
+  expect_corrupt(file_image(R"({"a\u0000b": {"dtype": "U8", "shape": [1], "data_offsets": [0, 1]}})", kEightBytes),
+                 "tensor 'a\\x00b' has a NUL byte in its name");
   // Control characters in names are escaped so the message stays on one line.
   expect_corrupt(file_image("{\"bad\\nname\": 1}", ""), "tensor 'bad\\x0aname'");
 
@@ -249,11 +252,11 @@ TEST_CASE("safetensors: bad metadata, duplicate names and limits") {
   SafetensorsLimits limits;
   limits.max_tensors = 2;
   expect_error([&] { parse_safetensors(three.data(), three.size(), "three", ErrorKind::ModelFormat, limits); },
-               ErrorKind::ModelFormat, "three", "3 tensors, more than the limit of 2");
+               ErrorKind::Limit, "three", "3 tensors, more than the limit of 2 (raise it with --max-tensors)");
   limits = SafetensorsLimits{};
   limits.max_header_bytes = 64;
   expect_error([&] { parse_safetensors(three.data(), three.size(), "three", ErrorKind::ModelFormat, limits); },
-               ErrorKind::ModelFormat, "three", "exceeds the limit of 64 bytes");
+               ErrorKind::Limit, "three", "exceeds the limit of 64 bytes (raise it with --max-header-bytes)");
 }
 
 TEST_CASE("safetensors: the caller's error kind is used for every fault") {
