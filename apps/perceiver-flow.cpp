@@ -34,6 +34,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// Thrown from the tile callback when SIGINT/SIGTERM arrives during a pair.
+struct AbandonedPair {};
+
 constexpr const char* kProgram = "perceiver-flow";
 
 struct Options {
@@ -225,7 +228,10 @@ int run(const Options& options) {
           fail(ErrorKind::Input, "the frames differ in size: " + pair.first + " is " + size_text(first) + ", " +
                                      pair.second + " is " + size_text(second));
         read_truth(first.width, first.height);
-        flow = estimator.estimate(first, second);
+        // A signal abandons the pair between tiles (a large frame has many): nothing is written.
+        flow = estimator.estimate(first, second, [](size_t done, size_t tiles) {
+          if (done < tiles && cli::interrupted()) throw AbandonedPair{};
+        });
         if (!pair.flo.empty()) write_flo(pair.flo, flow);
         if (!pair.png.empty()) write_png(pair.png, flow_to_color(flow, options.color_max));
       }
@@ -236,6 +242,8 @@ int run(const Options& options) {
         if (epe.valid_pixels) epe_sum += epe.mean, ++evaluated;
       }
       ++(skip ? counts.skipped : counts.done);
+    } catch (const AbandonedPair&) {
+      break;  // counted as not done by the summary
     } catch (const Error& e) {
       if (!batch || (e.kind() != ErrorKind::Input && e.kind() != ErrorKind::Limit)) throw;
       ++counts.failed;

@@ -222,3 +222,24 @@ TEST_CASE("perceiver-flow --skip-existing: SIGKILL mid-batch, then the .flo file
   for (const std::string& name : names) CHECK(test::read_text(out + "/" + name) == test::read_text(reference + "/" + name));
   CHECK(finished >= 4);
 }
+
+TEST_CASE("perceiver-flow: SIGINT during a large pair abandons it between tiles, writing nothing") {
+  // 800×600 with the golden model's 12×16 tiles is thousands of tiles: ~20 s uninterrupted.
+  const std::string dir = test::temp_dir();
+  write_png(dir + "/a.png", test::random_image(800, 600, 1));
+  write_png(dir + "/b.png", test::random_image(800, 600, 2));
+  const std::string out = dir + "/out";
+  const auto job = test::start_command(kNoSlurm + test::bin_dir() + "/perceiver-flow -q -t 1 -m " + test::golden_dir() +
+                                       "/flow " + dir + "/a.png " + dir + "/b.png -o " + out);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // loaded, decoding the pair
+  const auto signalled = std::chrono::steady_clock::now();
+  ::kill(job.pid, SIGINT);
+  const auto r = test::wait_command(job);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - signalled).count();
+  CAPTURE(r.err);
+  CHECK(r.exit_code == 11);
+  CHECK(seconds < 5);  // not the rest of the pair
+  CHECK(r.err.find("interrupted by SIGINT") != std::string::npos);
+  std::error_code error;
+  CHECK((!fs::exists(out, error) || fs::is_empty(out, error)));
+}
