@@ -9,6 +9,6 @@ cases=("$@")
 [ ${#cases[@]} -gt 0 ] || cases=(mlm vision_learned flow_tile)
 for name in "${cases[@]}"; do
   for threads in 1 2; do
-    "$build/bench/perceiver-bench" --case "$name" --runs 3 -t "$threads"
+    "$build/bench/perceiver-bench" --case "$name" --runs 3 -t "$threads" --precision f32
   done
 done
