@@ -92,8 +92,9 @@ Image random_frame(int64_t width, int64_t height, uint32_t seed) {
 
 std::vector<Point> sweep_flow(const std::string& cache_dir) {
   const auto estimator = load<FlowEstimator>(cache_dir + "/flow_tile", flow_config());
-  // Frame sizes whose tile grids have 1, 2, 4 and 6 tiles (368×496 tiles, overlapping).
-  const std::vector<std::pair<int64_t, int64_t>> sizes = {{368, 496}, {368, 900}, {700, 900}, {436, 1024}};
+  // Frames of 1×1, 1×2, 2×2 and 2×3 tiles of 368×496 with the minimum 20-pixel overlap
+  // (height 368 + 348·j, width 496 + 476·k), so the area grows with the work.
+  const std::vector<std::pair<int64_t, int64_t>> sizes = {{368, 496}, {368, 972}, {716, 972}, {716, 1448}};
   std::vector<double> areas;
   for (const auto& [h, w] : sizes) areas.push_back(static_cast<double>(h * w));
   return measure(areas, [&](double area) {
