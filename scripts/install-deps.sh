@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages the build and the tests need. Idempotent: installs only what
 # is missing, so a second run does nothing (and needs no network).
+#   bash scripts/install-deps.sh          the build and the test suite
+#   bash scripts/install-deps.sh --fuzz   the same plus clang for the fuzz targets (scripts/fuzz.sh)
 set -euo pipefail
 
 packages=(
@@ -12,6 +14,15 @@ packages=(
   libsndfile1-dev             # audio I/O
   doctest-dev                 # tests
 )
+# Fuzzing (docs/testing.md, "Fuzzing"): clang with libFuzzer and the sanitizer runtimes, and
+# clang's OpenMP (find_package(OpenMP) needs it once CXX is clang).
+fuzz_packages=(clang-14 libclang-rt-14-dev libomp-14-dev)
+
+case ${1:-} in
+  "") ;;
+  --fuzz) packages+=("${fuzz_packages[@]}") ;;
+  *) echo "usage: bash scripts/install-deps.sh [--fuzz]" >&2; exit 2 ;;
+esac
 
 missing=()
 for package in "${packages[@]}"; do

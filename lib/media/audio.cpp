@@ -20,17 +20,33 @@ struct SndCloser {
 };
 using SndHandle = std::unique_ptr<SNDFILE, SndCloser>;
 
+// The checks every opened file gets, whether it came from a path or from memory. `raw` is what
+// sf_open or sf_open_virtual returned.
+SndHandle checked_handle(SNDFILE* raw, const SF_INFO& info, const std::string& name) {
+  if (!raw) fail(ErrorKind::Input, name + ": cannot read audio (" + sf_strerror(nullptr) + ")");
+  SndHandle handle(raw);
+  if (info.channels <= 0 || info.samplerate <= 0 || info.frames < 0)
+    fail(ErrorKind::Input, name + ": cannot read audio (invalid header: " + std::to_string(info.channels) +
+                               " channels at " + std::to_string(info.samplerate) + " Hz)");
+  return handle;
+}
+
 SndHandle open_for_reading(const std::string& path, SF_INFO& info) {
   std::error_code ec;
   if (!std::filesystem::is_regular_file(path, ec)) fail(ErrorKind::Input, path + ": cannot open the file");
   std::memset(&info, 0, sizeof info);
-  SNDFILE* file = sf_open(path.c_str(), SFM_READ, &info);
-  if (!file) fail(ErrorKind::Input, path + ": cannot read audio (" + sf_strerror(nullptr) + ")");
-  SndHandle handle(file);
-  if (info.channels <= 0 || info.samplerate <= 0 || info.frames < 0)
-    fail(ErrorKind::Input, path + ": cannot read audio (invalid header: " + std::to_string(info.channels) +
-                               " channels at " + std::to_string(info.samplerate) + " Hz)");
-  return handle;
+  return checked_handle(sf_open(path.c_str(), SFM_READ, &info), info, path);
+}
+
+// The new position for a virtual-I/O seek, or -1 when it is negative or not representable (the
+// offsets come from the file's own fields when reading, so they may be anything).
+sf_count_t seek_target(sf_count_t position, sf_count_t length, sf_count_t offset, int whence) {
+  sf_count_t base = 0;
+  if (whence == SEEK_CUR) base = position;
+  if (whence == SEEK_END) base = length;
+  sf_count_t target = 0;
+  if (__builtin_add_overflow(base, offset, &target) || target < 0) return -1;
+  return target;
 }
 
 // An in-memory file for libsndfile's virtual I/O, so an encoded file can be written atomically.
@@ -42,12 +58,8 @@ struct MemoryFile {
 sf_count_t memory_length(void* user) { return static_cast<sf_count_t>(static_cast<MemoryFile*>(user)->bytes.size()); }
 sf_count_t memory_seek(sf_count_t offset, int whence, void* user) {
   auto* file = static_cast<MemoryFile*>(user);
-  sf_count_t base = 0;
-  if (whence == SEEK_CUR) base = file->position;
-  if (whence == SEEK_END) base = static_cast<sf_count_t>(file->bytes.size());
-  const sf_count_t target = base + offset;
-  if (target < 0) return -1;
-  file->position = target;
+  const sf_count_t target = seek_target(file->position, static_cast<sf_count_t>(file->bytes.size()), offset, whence);
+  if (target >= 0) file->position = target;
   return target;
 }
 sf_count_t memory_read(void* out, sf_count_t count, void* user) {
@@ -68,6 +80,63 @@ sf_count_t memory_write(const void* in, sf_count_t count, void* user) {
 }
 sf_count_t memory_tell(void* user) { return static_cast<MemoryFile*>(user)->position; }
 
+// A read-only in-memory file (decode_audio): the caller's bytes, never copied or written.
+struct ByteSource {
+  const uint8_t* bytes;
+  sf_count_t size;
+  sf_count_t position = 0;
+};
+
+sf_count_t source_length(void* user) { return static_cast<ByteSource*>(user)->size; }
+sf_count_t source_seek(sf_count_t offset, int whence, void* user) {
+  auto* source = static_cast<ByteSource*>(user);
+  const sf_count_t target = seek_target(source->position, source->size, offset, whence);
+  if (target >= 0) source->position = target;
+  return target;
+}
+sf_count_t source_read(void* out, sf_count_t count, void* user) {
+  auto* source = static_cast<ByteSource*>(user);
+  const sf_count_t left = source->position < source->size ? source->size - source->position : 0;
+  const sf_count_t n = std::max<sf_count_t>(0, std::min(count, left));
+  if (n > 0) std::memcpy(out, source->bytes + source->position, static_cast<size_t>(n));
+  source->position += n;
+  return n;
+}
+sf_count_t source_write(const void*, sf_count_t, void*) { return 0; }
+sf_count_t source_tell(void* user) { return static_cast<ByteSource*>(user)->position; }
+
+// Everything after opening, shared by load_audio and decode_audio: the length limit (before any
+// sample buffer is allocated), then block reads mixed to mono.
+Audio read_mono(SNDFILE* file, const SF_INFO& info, const std::string& name, const AudioLimits& limits) {
+  if (info.frames > limits.max_frames)
+    fail(ErrorKind::Limit, name + ": " + std::to_string(info.frames) + " audio frames is more than the limit of " +
+                               std::to_string(limits.max_frames) + " (raise it with " + limits.flag + ")");
+  Audio audio;
+  audio.sample_rate = info.samplerate;
+  audio.samples.reserve(static_cast<size_t>(info.frames));
+  // Read in blocks and average the channels, so no frames × channels buffer is ever needed.
+  const int64_t channels = info.channels, block = 4096;
+  std::vector<float> buffer(static_cast<size_t>(block * channels));
+  for (;;) {
+    const sf_count_t got = sf_readf_float(file, buffer.data(), block);
+    if (got <= 0) break;
+    if (static_cast<int64_t>(audio.samples.size()) + got > limits.max_frames)
+      fail(ErrorKind::Limit, name + ": more audio frames than the limit of " + std::to_string(limits.max_frames) +
+                                 " (raise it with " + limits.flag + ")");
+    for (sf_count_t f = 0; f < got; ++f) {
+      double sum = 0;
+      for (int64_t c = 0; c < channels; ++c) sum += buffer[static_cast<size_t>(f * channels + c)];
+      audio.samples.push_back(static_cast<float>(sum / static_cast<double>(channels)));
+    }
+  }
+  if (sf_error(file) != SF_ERR_NO_ERROR)
+    fail(ErrorKind::Input, name + ": cannot read audio (" + sf_strerror(file) + ")");
+  if (audio.samples.size() < static_cast<size_t>(info.frames))
+    fail(ErrorKind::Input, name + ": cannot read audio (truncated: " + std::to_string(audio.samples.size()) + " of " +
+                               std::to_string(info.frames) + " frames decoded)");
+  return audio;
+}
+
 constexpr double kPi = 3.14159265358979323846;
 
 double sinc(double x) {
@@ -87,33 +156,18 @@ AudioInfo probe_audio(const std::string& path) {
 Audio load_audio(const std::string& path, const AudioLimits& limits) {
   SF_INFO info;
   const SndHandle handle = open_for_reading(path, info);
-  if (info.frames > limits.max_frames)
-    fail(ErrorKind::Limit, path + ": " + std::to_string(info.frames) + " audio frames is more than the limit of " +
-                               std::to_string(limits.max_frames) + " (raise it with " + limits.flag + ")");
-  Audio audio;
-  audio.sample_rate = info.samplerate;
-  audio.samples.reserve(static_cast<size_t>(info.frames));
-  // Read in blocks and average the channels, so no frames × channels buffer is ever needed.
-  const int64_t channels = info.channels, block = 4096;
-  std::vector<float> buffer(static_cast<size_t>(block * channels));
-  for (;;) {
-    const sf_count_t got = sf_readf_float(handle.get(), buffer.data(), block);
-    if (got <= 0) break;
-    if (static_cast<int64_t>(audio.samples.size()) + got > limits.max_frames)
-      fail(ErrorKind::Limit, path + ": more audio frames than the limit of " + std::to_string(limits.max_frames) +
-                                 " (raise it with " + limits.flag + ")");
-    for (sf_count_t f = 0; f < got; ++f) {
-      double sum = 0;
-      for (int64_t c = 0; c < channels; ++c) sum += buffer[static_cast<size_t>(f * channels + c)];
-      audio.samples.push_back(static_cast<float>(sum / static_cast<double>(channels)));
-    }
-  }
-  if (sf_error(handle.get()) != SF_ERR_NO_ERROR)
-    fail(ErrorKind::Input, path + ": cannot read audio (" + sf_strerror(handle.get()) + ")");
-  if (audio.samples.size() < static_cast<size_t>(info.frames))
-    fail(ErrorKind::Input, path + ": cannot read audio (truncated: " + std::to_string(audio.samples.size()) + " of " +
-                               std::to_string(info.frames) + " frames decoded)");
-  return audio;
+  return read_mono(handle.get(), info, path, limits);
+}
+
+Audio decode_audio(const uint8_t* bytes, size_t size, const std::string& name, const AudioLimits& limits) {
+  if (size && !bytes) fail(ErrorKind::Internal, name + ": null buffer of " + std::to_string(size) + " bytes");
+  if (size > static_cast<uint64_t>(INT64_MAX)) fail(ErrorKind::Input, name + ": cannot read audio (too large)");
+  ByteSource source{bytes, static_cast<sf_count_t>(size)};
+  SF_VIRTUAL_IO io{source_length, source_seek, source_read, source_write, source_tell};
+  SF_INFO info;
+  std::memset(&info, 0, sizeof info);
+  const SndHandle handle = checked_handle(sf_open_virtual(&io, SFM_READ, &info, &source), info, name);
+  return read_mono(handle.get(), info, name, limits);
 }
 
 std::vector<float> resample_audio(const std::vector<float>& samples, int64_t from_rate, int64_t to_rate) {

@@ -9,6 +9,7 @@
 //    side, cutoff at 0.95 × the lower Nyquist frequency), computed in double precision.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -35,6 +36,10 @@ AudioInfo probe_audio(const std::string& path);
 // Reads `path`, mixing all channels to mono. Error(Input) when it cannot be opened or decoded,
 // Error(Limit) when it has more than limits.max_frames frames.
 Audio load_audio(const std::string& path, const AudioLimits& limits = {});
+
+// The same for a file already in memory (libsndfile virtual I/O over `bytes`, which are not
+// copied); `name` starts every message. Same checks and errors as load_audio.
+Audio decode_audio(const uint8_t* bytes, size_t size, const std::string& name, const AudioLimits& limits = {});
 
 // Band-limited resampling of mono samples from `from_rate` to `to_rate` (Hz, both > 0). The
 // output has round(n · to_rate / from_rate) samples; a same-rate call returns the input.

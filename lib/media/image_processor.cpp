@@ -248,6 +248,12 @@ ImageProcessorConfig parse_image_processor_config(const std::string& json_text, 
   reader.per_channel("image_mean", config.image_mean, false);
   reader.per_channel("image_std", config.image_std, true);
   reader.resample(config.resample);
+  // The centre crop first pads an image to size / crop_size times its side; a hostile config
+  // (crop_size 1, size 224) would ask for 50,000 times the pixels. Released models use 256 / 224.
+  if (config.do_center_crop && config.size > 4 * config.crop_size)
+    fail(ErrorKind::ConfigInvalid, source + ": size " + std::to_string(config.size) + " is more than 4 times crop_size " +
+                                       std::to_string(config.crop_size) +
+                                       " (the centre crop would pad images to over 16 times their area)");
   return config;
 }
 

@@ -6,7 +6,9 @@
 #include <cmath>
 #include <cstdint>
 #include <fstream>
+#include <iterator>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/error.h"
@@ -168,4 +170,44 @@ TEST_CASE("audio: the windowed-sinc resampler reproduces band-limited sines") {
     CHECK(resample_audio(std::vector<float>(10, 0.f), 4, 1).size() == 3);  // 2.5 rounds up
     CHECK(resample_audio({}, 16000, 48000).empty());
   }
+}
+
+TEST_CASE("audio: decode_audio reads files in memory exactly as load_audio reads them from disk") {
+  const std::string dir = test::temp_dir();
+  auto bytes_of = [](const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::vector<uint8_t>(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  };
+  const Audio audio{22050, sine(3001, 440, 22050, 0.7)};
+  for (const char* name : {"/m.wav", "/m.flac"}) {
+    CAPTURE(name);
+    write_audio(dir + name, audio);
+    const std::vector<uint8_t> bytes = bytes_of(dir + name);
+    const Audio from_disk = load_audio(dir + name);
+    const Audio from_memory = decode_audio(bytes.data(), bytes.size(), name);
+    CHECK(from_memory.sample_rate == from_disk.sample_rate);
+    CHECK(from_memory.samples == from_disk.samples);
+  }
+  std::vector<uint8_t> wav = bytes_of(dir + "/m.wav");
+  auto error_of = [](const std::vector<uint8_t>& bytes, size_t size, const AudioLimits& limits) {
+    try {
+      decode_audio(bytes.data(), size, "clip.wav", limits);
+    } catch (const Error& e) {
+      return std::make_pair(e.kind(), std::string(e.what()));
+    }
+    return std::make_pair(ErrorKind::Internal, std::string("no error"));
+  };
+  for (size_t size : {size_t{0}, size_t{4}, size_t{20}, size_t{40}}) {  // cut inside the 44-byte header
+    CAPTURE(size);
+    const auto [kind, message] = error_of(wav, size, {});
+    CHECK(kind == ErrorKind::Input);
+    CHECK(message.find("clip.wav: cannot read audio") == 0);
+  }
+  // The same limit check as load_audio, from the header.
+  AudioLimits limits;
+  limits.max_frames = 3000;
+  limits.flag = "--max-audio-seconds";
+  const auto [kind, message] = error_of(wav, wav.size(), limits);
+  CHECK(kind == ErrorKind::Limit);
+  CHECK(message.find("--max-audio-seconds") != std::string::npos);
 }

@@ -736,6 +736,7 @@ TEST_CASE("image processor config: defaults, legacy and new forms, refused value
                    dir + "/preprocessor_config.json", fragment);
     };
     refused(R"({"size": {"height": 224, "width": 256}})", "not square");
+    refused(R"({"crop_size": 1, "size": 224})", "size 224 is more than 4 times crop_size 1");
     refused(R"({"crop_size": {"height": 256}})", "crop_size");
     refused(R"({"resample": 2})", "resample 2");
     refused(R"({"resample": "bicubic"})", "resample");
