@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Writes the seed corpora of the fuzz targets into tests/fuzz/corpus/<target>/ (docs/testing.md,
-"Fuzzing"). Run once by hand, from anywhere: python3 tests/fuzz/make_corpus.py. Standard library
+"Fuzzing"). Run once by hand, from anywhere: python3 tools/make_fuzz_corpus.py. Standard library
 only; audio files are encoded by libsndfile through ctypes, JPEG/GIF/BMP/TGA images by
 ImageMagick's `convert` when it is installed (they are skipped otherwise). Small files are copied
 from tests/data. Existing files are overwritten, others (e.g. inputs a fuzzer found) are kept."""
@@ -17,7 +17,7 @@ import tempfile
 import zipfile
 import zlib
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 CORPUS = os.path.join(ROOT, "tests", "fuzz", "corpus")
 DATA = os.path.join(ROOT, "tests", "data")
 
