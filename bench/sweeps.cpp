@@ -45,16 +45,22 @@ nlohmann::json linear_fit(const std::vector<Point>& points, double Point::*y) {
   return {{"intercept", intercept}, {"slope", slope}, {"r2", total > 0 ? 1 - residual / total : 1.0}};
 }
 
-// Times `run(size)` (after one warm-up at the first size) with the peak RSS of each point.
-std::vector<Point> measure(const std::vector<double>& sizes, const std::function<void(double)>& run) {
+// Times `run(size)` (after one warm-up at the first size; the median of `repeats` runs) with the
+// peak RSS of each point.
+std::vector<Point> measure(const std::vector<double>& sizes, const std::function<void(double)>& run, int repeats = 1) {
   run(sizes.front());
   std::vector<Point> points;
   for (double size : sizes) {
     malloc_trim(0);
     reset_peak_rss();
-    const auto start = Clock::now();
-    run(size);
-    points.push_back({size, seconds_since(start), peak_rss_mb()});
+    std::vector<double> times;
+    for (int r = 0; r < repeats; ++r) {
+      const auto start = Clock::now();
+      run(size);
+      times.push_back(seconds_since(start));
+    }
+    std::sort(times.begin(), times.end());
+    points.push_back({size, times[times.size() / 2], peak_rss_mb()});
   }
   return points;
 }
@@ -77,7 +83,7 @@ std::vector<Point> sweep_mlm(const std::string& cache_dir) {
     std::vector<int64_t> ids(static_cast<size_t>(length) + 2), positions(ids.size());
     for (size_t i = 0; i < ids.size(); ++i) ids[i] = 6 + static_cast<int64_t>(rng() % 256), positions[i] = static_cast<int64_t>(i);
     model->logits_at(ids, positions);
-  });
+  }, /*repeats=*/5);  // 0.6 s a point: the median keeps the small slope out of the noise
 }
 
 Image random_frame(int64_t width, int64_t height, uint32_t seed) {
