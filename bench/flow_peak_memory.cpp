@@ -17,6 +17,7 @@
 #include <random>
 
 #include "bench/flops.h"
+#include "bench/random_frame.h"
 #include "bench/released_configs.h"
 #include "checkpoint/weights.h"
 #include "cli/app_options.h"
@@ -46,16 +47,6 @@ double current_rss_mb() {
 
 
 
-Image random_frame(int64_t width, int64_t height, uint32_t seed) {
-  Image image;
-  image.width = width;
-  image.height = height;
-  image.rgb.resize(static_cast<size_t>(width * height * 3));
-  std::mt19937 rng(seed);
-  for (auto& byte : image.rgb) byte = static_cast<uint8_t>(rng() & 0xff);
-  return image;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -77,7 +68,7 @@ int main(int argc, char** argv) {
     const FlowEstimator estimator(bench::flow_config(), *weights);
     const double load_seconds = seconds_since(load_start);
     const double rss_after_load = current_rss_mb();
-    const Image first = random_frame(width, height, 1), second = random_frame(width, height, 2);
+    const Image first = bench::random_frame(width, height, 1), second = bench::random_frame(width, height, 2);
     const TileGrid grid = estimator.grid(height, width);
     const auto start = Clock::now();
     size_t run = 0;

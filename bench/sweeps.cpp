@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bench/memory.h"
+#include "bench/random_frame.h"
 #include "bench/released_configs.h"
 #include "bench/weights_file.h"
 #include "common/error.h"
@@ -84,16 +85,6 @@ std::vector<Point> sweep_mlm(const std::string& cache_dir) {
     for (size_t i = 0; i < ids.size(); ++i) ids[i] = 6 + static_cast<int64_t>(rng() % 256), positions[i] = static_cast<int64_t>(i);
     model->logits_at(ids, positions);
   }, /*repeats=*/5);  // 0.6 s a point: the median keeps the small slope out of the noise
-}
-
-Image random_frame(int64_t width, int64_t height, uint32_t seed) {
-  Image image;
-  image.width = width;
-  image.height = height;
-  image.rgb.resize(static_cast<size_t>(width * height * 3));
-  std::mt19937 rng(seed);
-  for (uint8_t& byte : image.rgb) byte = static_cast<uint8_t>(rng());
-  return image;
 }
 
 std::vector<Point> sweep_flow(const std::string& cache_dir) {

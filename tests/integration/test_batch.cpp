@@ -19,17 +19,15 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// Tests must not inherit a Slurm array's shard from the environment they run in.
-const std::string kNoSlurm = "env -u SLURM_ARRAY_TASK_ID -u SLURM_ARRAY_TASK_MIN -u SLURM_ARRAY_TASK_COUNT ";
 
 std::string classify(const std::string& args) {
-  return kNoSlurm + test::bin_dir() + "/perceiver-classify -q -t 1 -m " + test::golden_dir() + "/vision_conv " + args;
+  return test::kNoSlurm + test::bin_dir() + "/perceiver-classify -q -t 1 -m " + test::golden_dir() + "/vision_conv " + args;
 }
 std::string mlm(const std::string& args) {
-  return kNoSlurm + test::bin_dir() + "/perceiver-mlm -t 1 -m " + test::golden_dir() + "/mlm " + args;
+  return test::kNoSlurm + test::bin_dir() + "/perceiver-mlm -t 1 -m " + test::golden_dir() + "/mlm " + args;
 }
 std::string flow(const std::string& args) {
-  return kNoSlurm + test::bin_dir() + "/perceiver-flow -q -t 1 -m " + test::golden_dir() + "/flow " + args;
+  return test::kNoSlurm + test::bin_dir() + "/perceiver-flow -q -t 1 -m " + test::golden_dir() + "/flow " + args;
 }
 
 std::vector<std::string> lines_of(const std::string& text) {
@@ -251,7 +249,7 @@ TEST_CASE("--shard: shards 0..N-1 concatenated equal the unsharded run (classify
   for (const char* bad : {"3/3", "0/0", "x/2", "1", "-1/3", "1/2/3", "1/"}) {
     CAPTURE(bad);
     for (const std::string& command : {classify(dir), mlm(dir + "/a.txt"), flow("--frames " + dir + " -o " + dir + "/o"),
-                                       kNoSlurm + test::bin_dir() + "/perceiver-autoencode -m " + test::golden_dir() +
+                                       test::kNoSlurm + test::bin_dir() + "/perceiver-autoencode -m " + test::golden_dir() +
                                            "/multimodal_full --video " + dir + " --audio x.wav"}) {
       const auto r = test::run_command(command + " --shard=" + bad);
       CHECK(r.exit_code == 2);
@@ -311,7 +309,7 @@ TEST_CASE("perceiver-autoencode: one clip per run, so --shard gives it to shard 
   std::vector<float> wave(16);
   for (size_t i = 0; i < wave.size(); ++i) wave[i] = 0.1f * static_cast<float>(i % 5);
   write_audio(dir + "/audio.wav", Audio{200, wave}, AudioEncoding::Float32);
-  const std::string command = kNoSlurm + test::bin_dir() + "/perceiver-autoencode -q -t 1 -m " + test::golden_dir() +
+  const std::string command = test::kNoSlurm + test::bin_dir() + "/perceiver-autoencode -q -t 1 -m " + test::golden_dir() +
                               "/multimodal_full --video " + dir + "/frames --audio " + dir + "/audio.wav -o " + dir + "/out";
   auto r = test::run_command(command + " --shard 1/2");
   CHECK(r.exit_code == 0);

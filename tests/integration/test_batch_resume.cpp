@@ -23,10 +23,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const std::string kNoSlurm = "env -u SLURM_ARRAY_TASK_ID -u SLURM_ARRAY_TASK_MIN -u SLURM_ARRAY_TASK_COUNT ";
 
 std::string classify(const std::string& args) {
-  return kNoSlurm + test::bin_dir() + "/perceiver-classify -t 1 -m " + test::golden_dir() + "/vision_conv --format jsonl " + args;
+  return test::kNoSlurm + test::bin_dir() + "/perceiver-classify -t 1 -m " + test::golden_dir() + "/vision_conv --format jsonl " + args;
 }
 
 std::string read_if_exists(const std::string& path) {
@@ -159,7 +158,7 @@ TEST_CASE("perceiver-mlm: SIGTERM finishes the current document, starts no other
   test::write_text(dir + "/a.txt", "one [MASK] two");
   test::write_text(dir + "/c.txt", "three [MASK] four");
   REQUIRE(::mkfifo((dir + "/fifo").c_str(), 0600) == 0);
-  const auto job = test::start_command(kNoSlurm + test::bin_dir() + "/perceiver-mlm -t 1 -m " + test::golden_dir() + "/mlm --json -o " +
+  const auto job = test::start_command(test::kNoSlurm + test::bin_dir() + "/perceiver-mlm -t 1 -m " + test::golden_dir() + "/mlm --json -o " +
                                        dir + "/out.jsonl " + dir + "/a.txt " + dir + "/fifo " + dir + "/c.txt");
   int fd = -1;  // non-blocking open fails (ENXIO) until the tool has the FIFO open for reading
   REQUIRE(wait_until([&] { return (fd = ::open((dir + "/fifo").c_str(), O_WRONLY | O_NONBLOCK)) >= 0; }));
@@ -181,7 +180,7 @@ TEST_CASE("perceiver-flow --skip-existing: SIGKILL mid-batch, then the .flo file
     std::snprintf(name, sizeof name, "/f_%03d.png", i);
     write_png(frames + name, test::random_image(64, 48, static_cast<uint32_t>(i)));
   }
-  const std::string flow = kNoSlurm + test::bin_dir() + "/perceiver-flow -q -t 1 -m " + test::golden_dir() + "/flow --frames " + frames;
+  const std::string flow = test::kNoSlurm + test::bin_dir() + "/perceiver-flow -q -t 1 -m " + test::golden_dir() + "/flow --frames " + frames;
   const std::string reference = test::temp_dir() + "/ref";
   REQUIRE(test::run_command(flow + " -o " + reference).exit_code == 0);
   const std::set<std::string> names = listing(reference);
@@ -229,7 +228,7 @@ TEST_CASE("perceiver-flow: SIGINT during a large pair abandons it between tiles,
   write_png(dir + "/a.png", test::random_image(800, 600, 1));
   write_png(dir + "/b.png", test::random_image(800, 600, 2));
   const std::string out = dir + "/out";
-  const auto job = test::start_command(kNoSlurm + test::bin_dir() + "/perceiver-flow -q -t 1 -m " + test::golden_dir() +
+  const auto job = test::start_command(test::kNoSlurm + test::bin_dir() + "/perceiver-flow -q -t 1 -m " + test::golden_dir() +
                                        "/flow " + dir + "/a.png " + dir + "/b.png -o " + out);
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // loaded, decoding the pair
   const auto signalled = std::chrono::steady_clock::now();

@@ -21,6 +21,10 @@ std::string bin_dir();     // where perceiver-run, perceiver-mlm, … are built
 // A fresh empty directory, removed at the end of the test process.
 std::string temp_dir();
 
+// Prefix for a tool's command line: a test must not inherit a Slurm array's shard (the tools
+// default --shard from SLURM_ARRAY_* variables) from the environment it runs in.
+inline const std::string kNoSlurm = "env -u SLURM_ARRAY_TASK_ID -u SLURM_ARRAY_TASK_MIN -u SLURM_ARRAY_TASK_COUNT ";
+
 struct CommandResult {
   int exit_code = -1;
   std::string out;  // stdout
