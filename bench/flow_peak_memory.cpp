@@ -4,12 +4,11 @@
 //   flow-peak-memory --size 1024x436 [--tiles N] [--threads N]
 // width, height, tiles (run / in the grid), seconds (all tiles run, blending included), gflop
 // (2·M·N·K of the matrix products of the tiles run, as perceiver-bench counts) and gflops,
-// seconds_per_tile, rss_after_load_mb, peak_rss_mb (getrusage: the process's high-water mark),
+// seconds_per_tile, rss_after_load_mb, peak_rss_mb (VmHWM: the process's high-water mark),
 // load_seconds. With --tiles N only the first N tiles run (no blending): peak memory is reached on
 // the first tile already, so this is a quicker way to measure it.
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
-#include <sys/resource.h>
 
 #include <chrono>
 #include <fstream>
@@ -17,6 +16,7 @@
 #include <random>
 
 #include "bench/flops.h"
+#include "bench/memory.h"
 #include "bench/random_frame.h"
 #include "bench/released_configs.h"
 #include "checkpoint/weights.h"
@@ -32,18 +32,6 @@ namespace {
 
 double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
-double peak_rss_mb() {
-  struct rusage usage {};
-  getrusage(RUSAGE_SELF, &usage);
-  return usage.ru_maxrss / 1024.0;
-}
-
-double current_rss_mb() {
-  std::ifstream status("/proc/self/status");
-  for (std::string line; std::getline(status, line);)
-    if (line.rfind("VmRSS:", 0) == 0) return std::stod(line.substr(6)) / 1024.0;
-  return 0;
-}
 
 
 
@@ -67,7 +55,7 @@ int main(int argc, char** argv) {
     auto weights = random_weights(42);
     const FlowEstimator estimator(bench::flow_config(), *weights);
     const double load_seconds = seconds_since(load_start);
-    const double rss_after_load = current_rss_mb();
+    const double rss_after_load = bench::current_rss_mb();
     const Image first = bench::random_frame(width, height, 1), second = bench::random_frame(width, height, 2);
     const TileGrid grid = estimator.grid(height, width);
     const auto start = Clock::now();
@@ -95,7 +83,7 @@ int main(int argc, char** argv) {
                            {"gflops", gflop / seconds},
                            {"seconds_per_tile", seconds / static_cast<double>(std::max<size_t>(run, 1))},
                            {"rss_after_load_mb", rss_after_load},
-                           {"peak_rss_mb", peak_rss_mb()},
+                           {"peak_rss_mb", bench::peak_rss_mb()},
                            {"load_seconds", load_seconds}};
     std::cout << line.dump() << std::endl;
     return 0;

@@ -12,13 +12,16 @@ inline void reset_peak_rss() {
   clear << "5";
 }
 
-// VmHWM in MB (0 if /proc is not readable).
-inline double peak_rss_mb() {
+// A "Name:  123 kB" field of /proc/self/status in MB (0 if /proc is not readable).
+inline double status_mb(const std::string& field) {
   std::ifstream status("/proc/self/status");
   std::string line;
   while (std::getline(status, line))
-    if (line.rfind("VmHWM:", 0) == 0) return std::stod(line.substr(6)) / 1024.0;  // "VmHWM:  123 kB"
+    if (line.rfind(field + ":", 0) == 0) return std::stod(line.substr(field.size() + 1)) / 1024.0;
   return 0;
 }
+
+inline double peak_rss_mb() { return status_mb("VmHWM"); }     // since start or the last reset
+inline double current_rss_mb() { return status_mb("VmRSS"); }
 
 }  // namespace perceiver::bench

@@ -13,18 +13,11 @@
 #include <vector>
 
 #include "checkpoint/pickle_machine.h"
+#include "checkpoint/weights_limits.h"
 #include "checkpoint/zip_archive.h"
 #include "tensor/tensor.h"
 
 namespace perceiver {
-
-// What a weights file may declare before anything is allocated for it, whatever its format; the
-// tools' --max-header-bytes and --max-tensors set these (a .bin file's header is its data.pkl, a
-// sharded model's is its index). Exceeding one is Error(Limit) naming the flag.
-struct WeightsLimits {
-  uint64_t max_header_bytes = 100ull << 20;
-  size_t max_tensors = 100000;
-};
 
 struct PytorchCheckpointLimits {
   uint64_t max_pickle_bytes = 256ull << 20;  // data.pkl; a state_dict's is a few hundred kB

@@ -127,10 +127,6 @@ class RandomWeights : public Weights {
 
 }  // namespace
 
-std::unique_ptr<Weights> open_model_weights(const std::string& model_dir) {
-  return open_model_weights(model_dir, WeightsLimits{});
-}
-
 std::unique_ptr<Weights> open_model_weights(const std::string& model_dir, const WeightsLimits& limits) {
   CheckpointTensors checkpoint = read_checkpoint_folder(model_dir, limits);  // whichever hub layout it has
   std::map<std::string, Tensor> tensors;

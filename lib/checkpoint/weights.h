@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "checkpoint/weights_limits.h"
 #include "tensor/tensor.h"
 
 namespace perceiver {
@@ -39,10 +40,7 @@ class Weights {
 
 // Weights from a model folder in any of the hub's layouts (model.safetensors, its sharded index,
 // pytorch_model.bin, its sharded index; see read_checkpoint_folder).
-// `limits`: see WeightsLimits (checkpoint/pytorch_checkpoint.h).
-struct WeightsLimits;
-std::unique_ptr<Weights> open_model_weights(const std::string& model_dir);
-std::unique_ptr<Weights> open_model_weights(const std::string& model_dir, const WeightsLimits& limits);
+std::unique_ptr<Weights> open_model_weights(const std::string& model_dir, const WeightsLimits& limits = {});
 
 // Weights from tensors already in memory (tests, converted checkpoints).
 std::unique_ptr<Weights> weights_from_tensors(std::map<std::string, Tensor> tensors, std::string source);

@@ -5,7 +5,7 @@
 
 #include <string>
 
-#include "checkpoint/pytorch_checkpoint.h"
+#include "checkpoint/weights_limits.h"
 #include "kernels/runtime.h"
 
 namespace perceiver::cli {

@@ -118,8 +118,6 @@ std::unique_ptr<RawModel> make_raw_model(const PerceiverConfig& config, Weights&
   fail(ErrorKind::ConfigInvalid, "unsupported architecture '" + config.architecture + "' (supported: " + list + ")");
 }
 
-std::unique_ptr<RawModel> load_raw_model(const std::string& model_dir) { return load_raw_model(model_dir, WeightsLimits{}); }
-
 std::unique_ptr<RawModel> load_raw_model(const std::string& model_dir, const WeightsLimits& limits) {
   if (!std::filesystem::is_directory(model_dir)) fail(ErrorKind::ModelMissing, model_dir + ": no such model folder");
   const PerceiverConfig config = load_config((std::filesystem::path(model_dir) / "config.json").string());

@@ -10,7 +10,6 @@
 #include <vector>
 
 #include "checkpoint/config.h"
-#include "checkpoint/pytorch_checkpoint.h"
 #include "checkpoint/weights.h"
 #include "perceiver/trace.h"
 
@@ -30,8 +29,7 @@ const std::vector<std::string>& supported_architectures();
 std::unique_ptr<RawModel> make_raw_model(const PerceiverConfig& config, Weights& weights);
 
 // config.json + weights from a model folder, checked against each other (Weights::finish).
-std::unique_ptr<RawModel> load_raw_model(const std::string& model_dir, const WeightsLimits& limits);
-std::unique_ptr<RawModel> load_raw_model(const std::string& model_dir);
+std::unique_ptr<RawModel> load_raw_model(const std::string& model_dir, const WeightsLimits& limits = {});
 
 // A named input, or Error(Input) naming what is missing.
 const Tensor& require_input(const std::map<std::string, Tensor>& inputs, const std::string& name);
