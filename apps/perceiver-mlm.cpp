@@ -12,6 +12,7 @@
 
 #include "checkpoint/config.h"
 #include "cli/app_options.h"
+#include "cli/shipped_models.h"
 #include "cli/exit_codes.h"
 #include "cli/interrupt.h"
 #include "cli/output.h"
@@ -139,10 +140,15 @@ std::string error_json(const std::string& file, const std::string& message) {
   return nlohmann::json{{"file", file}, {"error", message}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-int run(const Options& options) {
+int run(Options options) {
   cli::apply_model_options(options.model);
-  if (options.model_dir.empty())
-    fail(ErrorKind::Usage, "no model folder: pass -m/--model DIR or set PERCEIVER_MLM_MODEL");
+  if (options.model_dir.empty()) {
+    options.model_dir = cli::shipped_model_dir("byte-mlm");
+    if (options.model_dir.empty())
+      fail(ErrorKind::Usage, "no model folder: pass -m/--model DIR or set PERCEIVER_MLM_MODEL");
+    std::fprintf(stderr, "%s: no --model given: using the small shipped model %s (models/README.md)\n", kProgram,
+                 options.model_dir.c_str());
+  }
   if (options.skip_existing && !options.output.empty() && !options.json)
     fail(ErrorKind::Usage, "--skip-existing with -o needs --json (the records name their input)");
   const cli::Shard shard = cli::resolve_shard(options.shard);
@@ -246,7 +252,9 @@ int main(int argc, char** argv) {
       kProgram};
   Options options;
   app.add_option("files", options.files, "text files, one document each ('-' or none: stdin)");
-  app.add_option("-m,--model", options.model_dir, "model folder (config.json + model.safetensors or pytorch_model.bin)")
+  app.add_option("-m,--model", options.model_dir,
+                 "model folder (config.json + model.safetensors or pytorch_model.bin); default: the shipped "
+                 "models/byte-mlm")
       ->envname("PERCEIVER_MLM_MODEL");
   app.add_flag("--lines", options.lines, "each line is a document (without its newline)");
   app.add_flag("-j,--json", options.json, "JSON lines with the top-k candidates of every mask");

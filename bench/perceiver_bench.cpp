@@ -22,6 +22,7 @@
 #include <sstream>
 
 #include "bench/flops.h"
+#include "bench/matmul_peak.h"
 #include "bench/memory.h"
 #include "bench/sweeps.h"
 #include "bench/weights_file.h"
@@ -53,43 +54,6 @@ double seconds_since(Clock::time_point start) { return std::chrono::duration<dou
 
 // Stage timings of the last forward pass, for cases that report them (e.g. encoder vs decoder).
 nlohmann::json last_parts = nlohmann::json::object();
-
-// oneDNN's own matmul of 2048×2048×2048 in `precision` (bf16: bf16 operands, f32 result),
-// best of 5 after a one-second warm-up: the machine's rate that the model's rate is compared with.
-double matmul_peak_gflops(kernels::Precision precision) {
-  using dnnl::memory;
-  const int64_t n = 2048;
-  const auto operand = precision == kernels::Precision::BF16 ? memory::data_type::bf16 : memory::data_type::f32;
-  const memory::desc a_md({n, n}, operand, memory::format_tag::ab), any_md({n, n}, operand, memory::format_tag::any);
-  const memory::desc c_md({n, n}, memory::data_type::f32, memory::format_tag::ab);
-  auto& engine = kernels::cpu_engine();
-  auto& stream = kernels::cpu_stream();
-  const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(a_md, any_md, c_md), engine);
-  // Random operands, made in f32 and reordered into the primitive's types and layouts.
-  Tensor values = Tensor::f32({n, n});
-  std::mt19937 rng(1);
-  std::uniform_real_distribution<float> uniform(-1, 1);
-  for (int64_t i = 0; i < n * n; ++i) values.mutable_data<float>()[i] = uniform(rng);
-  memory f32_values({{n, n}, memory::data_type::f32, memory::format_tag::ab}, engine, values.mutable_data<float>());
-  memory a(pd.src_desc(), engine), b(pd.weights_desc(), engine), c(pd.dst_desc(), engine);
-  dnnl::reorder(f32_values, a).execute(stream, f32_values, a);
-  dnnl::reorder(f32_values, b).execute(stream, f32_values, b);
-  const dnnl::matmul matmul(pd);
-  auto run = [&] {
-    matmul.execute(stream, {{DNNL_ARG_SRC, a}, {DNNL_ARG_WEIGHTS, b}, {DNNL_ARG_DST, c}});
-    stream.wait();
-  };
-  // Warm up for a second: a fresh process's first wide-vector work runs slower for a while
-  // (seen here as a bf16 "peak" of 224 instead of 445 GFLOP/s), and the case runs right after.
-  for (const auto warm_start = Clock::now(); seconds_since(warm_start) < 1.0;) run();
-  double best = 1e30;
-  for (int i = 0; i < 5; ++i) {
-    const auto start = Clock::now();
-    run();
-    best = std::min(best, seconds_since(start));
-  }
-  return bench::matmul_flops(n, n, n) / best / 1e9;
-}
 
 struct Case {
   std::string name, description;
@@ -199,7 +163,7 @@ const std::vector<Case>& cases() {
 
 nlohmann::json run_case(const Case& c, kernels::Precision precision, int runs, const std::string& cache_dir) {
   kernels::set_precision(precision);  // before anything is built: kernels capture it
-  const double peak = matmul_peak_gflops(precision);
+  const double peak = bench::matmul_peak_gflops(precision);
   const PerceiverConfig config = c.config();
   const std::string model_dir = bench::cached_random_model(cache_dir + "/" + c.name, [&](Weights& weights) {
     c.build(config, weights);

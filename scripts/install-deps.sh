@@ -13,6 +13,8 @@ packages=(
   libstb-dev                  # image decoding
   libsndfile1-dev             # audio I/O
   doctest-dev                 # tests
+  dataset-fashion-mnist       # data of the shipped classifier (training, and its test-set check)
+  python3.11-doc              # English text of the shipped byte MLM (its held-out check reads it)
 )
 # Fuzzing (docs/testing.md, "Fuzzing"): clang with libFuzzer and the sanitizer runtimes, and
 # clang's OpenMP (find_package(OpenMP) needs it once CXX is clang).

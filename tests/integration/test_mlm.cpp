@@ -195,10 +195,13 @@ TEST_CASE("perceiver-mlm: empty input gives empty output and exit 0") {
 
 TEST_CASE("perceiver-mlm: model errors have one line and a distinct exit code") {
   const std::string dir = test::temp_dir();
-  SUBCASE("no model given") {
-    const auto r = test::run_command("env -u PERCEIVER_MLM_MODEL " + test::bin_dir() + "/perceiver-mlm", "x");
-    CHECK(r.exit_code == 2);
-    CHECK(r.err.find("--model") != std::string::npos);
+  SUBCASE("no model given: the shipped model, said so on stderr") {
+    const auto r = test::run_command("env -u PERCEIVER_MLM_MODEL " + test::bin_dir() + "/perceiver-mlm --json",
+                                     "The cat sat on the[MASK][MASK][MASK][MASK] mat.");
+    CHECK(r.exit_code == 0);
+    CHECK(r.err.find("no --model given: using the small shipped model") != std::string::npos);
+    CHECK(r.err.find("models/byte-mlm") != std::string::npos);
+    CHECK(nlohmann::json::parse(r.out)["masks"].size() == 4);
   }
   SUBCASE("missing folder") {
     const auto r = test::run_command(test::bin_dir() + "/perceiver-mlm -m " + dir + "/nothing", "x");

@@ -1,0 +1,27 @@
+// Exact (erf) GELU, as HF's "gelu": y = x·Φ(x) = ½x(1 + erf(x/√2));  dy/dx = Φ(x) + x·φ(x).
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+
+namespace perceiver::training {
+
+template <typename T>
+void gelu_forward(const T* x, int64_t count, T* y) {
+  const T inv_sqrt2 = static_cast<T>(0.70710678118654752440);
+  for (int64_t i = 0; i < count; ++i) y[i] = static_cast<T>(0.5) * x[i] * (static_cast<T>(1) + std::erf(x[i] * inv_sqrt2));
+}
+
+// dx = dy · GELU'(x), over the pre-activation x.
+template <typename T>
+void gelu_backward(const T* x, int64_t count, const T* dy, T* dx) {
+  const T inv_sqrt2 = static_cast<T>(0.70710678118654752440);
+  const T inv_sqrt_2pi = static_cast<T>(0.39894228040143267794);
+  for (int64_t i = 0; i < count; ++i) {
+    const T cdf = static_cast<T>(0.5) * (static_cast<T>(1) + std::erf(x[i] * inv_sqrt2));
+    const T pdf = inv_sqrt_2pi * std::exp(static_cast<T>(-0.5) * x[i] * x[i]);
+    dx[i] = dy[i] * (cdf + x[i] * pdf);
+  }
+}
+
+}  // namespace perceiver::training

@@ -1,0 +1,67 @@
+// LayerNorm over the last dimension (eps 1e-5, as HF's nn.LayerNorm), forward keeping the
+// per-row mean and 1/σ that the backward needs:
+//   x̂ = (x − μ)·r,  r = 1/√(var + eps),  y = γ·x̂ + β
+//   dx = r·(g − mean(g) − x̂·mean(g·x̂)) with g = γ·dy;  dγ += Σ dy·x̂;  dβ += Σ dy.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+#include <vector>
+
+namespace perceiver::training {
+
+inline constexpr double kLayerNormEps = 1e-5;
+
+template <typename T>
+struct LayerNormStats {
+  std::vector<T> mean, rstd;  // [rows]
+};
+
+template <typename T>
+void layer_norm_forward(const T* x, int64_t rows, int64_t dim, const T* gamma, const T* beta, T* y,
+                        LayerNormStats<T>& stats) {
+  stats.mean.resize(rows);
+  stats.rstd.resize(rows);
+  for (int64_t r = 0; r < rows; ++r) {
+    const T* row = x + r * dim;
+    T sum = 0;
+    for (int64_t i = 0; i < dim; ++i) sum += row[i];
+    const T mean = sum / static_cast<T>(dim);
+    T squares = 0;
+    for (int64_t i = 0; i < dim; ++i) squares += (row[i] - mean) * (row[i] - mean);
+    const T rstd = static_cast<T>(1) / std::sqrt(squares / static_cast<T>(dim) + static_cast<T>(kLayerNormEps));
+    stats.mean[r] = mean;
+    stats.rstd[r] = rstd;
+    T* out = y + r * dim;
+    for (int64_t i = 0; i < dim; ++i) out[i] = (row[i] - mean) * rstd * gamma[i] + beta[i];
+  }
+}
+
+// dx is written, or added to with `dx_accumulate` (an input that also feeds a residual).
+template <typename T>
+void layer_norm_backward(const T* x, int64_t rows, int64_t dim, const T* gamma, const LayerNormStats<T>& stats,
+                         const T* dy, T* dx, bool dx_accumulate, T* gamma_grad, T* beta_grad) {
+  for (int64_t r = 0; r < rows; ++r) {
+    const T* row = x + r * dim;
+    const T* g_row = dy + r * dim;
+    const T mean = stats.mean[r], rstd = stats.rstd[r];
+    T sum_g = 0, sum_g_xhat = 0;
+    for (int64_t i = 0; i < dim; ++i) {
+      const T xhat = (row[i] - mean) * rstd;
+      const T g = g_row[i] * gamma[i];
+      sum_g += g;
+      sum_g_xhat += g * xhat;
+      gamma_grad[i] += g_row[i] * xhat;
+      beta_grad[i] += g_row[i];
+    }
+    const T mean_g = sum_g / static_cast<T>(dim), mean_g_xhat = sum_g_xhat / static_cast<T>(dim);
+    T* out = dx + r * dim;
+    for (int64_t i = 0; i < dim; ++i) {
+      const T xhat = (row[i] - mean) * rstd;
+      const T value = rstd * (g_row[i] * gamma[i] - mean_g - xhat * mean_g_xhat);
+      out[i] = dx_accumulate ? out[i] + value : value;
+    }
+  }
+}
+
+}  // namespace perceiver::training

@@ -1,0 +1,23 @@
+// Held-out evaluation of a saved model folder through the inference library — the code
+// perceiver-mlm and perceiver-classify run — so the quality a model folder documents is the
+// quality the tools deliver, whatever the trainer believed.
+#pragma once
+
+#include <string>
+
+#include "training/image_dataset.h"
+#include "training/training_loop.h"
+
+namespace perceiver::training {
+
+// Masked-byte accuracy and loss on the held-out windows of `text_folder` (the split and masks
+// of training/masked_bytes.h; the window is the model's max_position_embeddings).
+EvaluationResult evaluate_masked_lm(const std::string& model_dir, const std::string& text_folder,
+                                    int64_t max_windows = 0, int64_t held_out_every = 20);
+
+// Top-1 accuracy and loss of an image classifier on `data`, every image through the folder's
+// preprocessor_config.json. `predictions` (optional) receives the argmax per image.
+EvaluationResult evaluate_image_classifier(const std::string& model_dir, const ImageDataset& data,
+                                           std::vector<int64_t>* predictions = nullptr);
+
+}  // namespace perceiver::training

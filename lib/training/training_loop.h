@@ -1,0 +1,65 @@
+// The loop every perceiver-train command shares: a step is forward + backward on the batch that
+// the step number selects, gradient clipping, an AdamW update under the warm-up + cosine
+// schedule; progress on stderr, one JSON line per log interval and per evaluation in the metrics
+// file, and a checkpoint (an HF model folder plus optimizer state) at save points and at the end.
+//
+// Determinism: batches and masks are derived from (seed, step), not drawn from a running
+// generator, and a checkpoint holds the weights and the optimizer's moments exactly, so a run
+// resumed from step s continues bit-identically to one that never stopped (same thread count).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+
+#include "training/cross_entropy.h"
+#include "training/optimizer.h"
+#include "training/parameters.h"
+
+namespace perceiver::training {
+
+struct EvaluationResult {
+  double loss = 0;
+  double accuracy = 0;
+  int64_t count = 0;                          // predictions scored
+  std::map<std::string, double> extra;        // e.g. the most-frequent-byte baseline
+};
+
+// What the loop needs from a task (masked LM, image classification).
+class TrainingTask {
+ public:
+  virtual ~TrainingTask() = default;
+  virtual ParameterSet<float>& parameters() = 0;
+  // Forward and backward on the batch of `step`; gradients are added to the parameters'.
+  virtual LossResult train_step(int64_t step) = 0;
+  virtual int64_t examples_per_step() const = 0;
+  virtual EvaluationResult evaluate() = 0;
+  // Writes the model folder (config.json, model.safetensors and any processor files).
+  virtual void save_model(const std::string& dir) = 0;
+};
+
+struct RunSettings {
+  std::string output_dir;      // the model folder written and resumed from
+  int64_t steps = 1000;        // the schedule's length
+  int64_t stop_after = 0;      // > 0: stop (with a checkpoint) after this many steps of this run
+  int64_t log_every = 10;
+  int64_t eval_every = 0;      // 0: at the end only
+  int64_t save_every = 0;      // 0: at the end only; must be a multiple of log_every
+  uint64_t seed = 0;
+  bool resume = false;
+  bool quiet = false;          // no progress lines
+  OptimizerSettings optimizer;
+  std::map<std::string, std::string> description;  // saved with the optimizer state
+};
+
+struct RunSummary {
+  int64_t first_step = 0, last_step = 0;  // steps done by this run: [first, last)
+  double seconds = 0;
+  double last_train_loss = 0;
+  EvaluationResult last_evaluation;
+};
+
+RunSummary run_training(TrainingTask& task, const RunSettings& settings);
+
+}  // namespace perceiver::training
