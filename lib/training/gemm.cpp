@@ -1,5 +1,6 @@
 #include "training/gemm.h"
 
+#include <chrono>
 #include <map>
 #include <tuple>
 
@@ -31,10 +32,22 @@ memory::desc operand(int64_t rows, int64_t cols, int64_t ld, bool transposed) {
                     : memory::desc({rows, cols}, dt::f32, memory::dims{ld, 1});
 }
 
+double& seconds_inside() {
+  static double seconds = 0;
+  return seconds;
+}
+
+// Adds the time from construction to destruction to seconds_inside().
+struct ScopedTimer {
+  std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
+  ~ScopedTimer() { seconds_inside() += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); }
+};
+
 }  // namespace
 
 void onednn_gemm(const GemmShape& s, const float* a, const float* b, float* c) {
   if (s.m == 0 || s.n == 0) return;
+  const ScopedTimer timer;
   const PlanKey key{s.trans_a, s.trans_b, s.m, s.n, s.k, s.lda, s.ldb, s.ldc, s.accumulate};
   auto found = plans().find(key);
   if (found == plans().end()) {
@@ -71,5 +84,7 @@ void onednn_gemm(const GemmShape& s, const float* a, const float* b, float* c) {
 }
 
 int64_t onednn_gemm_plans() { return static_cast<int64_t>(plans().size()); }
+
+double onednn_gemm_seconds() { return seconds_inside(); }
 
 }  // namespace perceiver::training

@@ -36,7 +36,8 @@ void reference_gemm(const GemmShape& s, const T* a, const T* b, T* c) {
 // The same through a oneDNN matmul primitive, created on the first call for a shape and reused
 // for every later call with that shape (a training step repeats the same shapes).
 void onednn_gemm(const GemmShape& s, const float* a, const float* b, float* c);
-int64_t onednn_gemm_plans();  // primitives created so far (tests check reuse)
+int64_t onednn_gemm_plans();     // primitives created so far (tests check reuse)
+double onednn_gemm_seconds();    // time spent inside onednn_gemm so far (the benchmark's split)
 
 enum class GemmBackend { Reference, OneDnn };
 

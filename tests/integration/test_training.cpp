@@ -12,6 +12,7 @@
 #include "media/image.h"
 #include "support/test_support.h"
 #include "training/initialization.h"
+#include "training/masked_lm_task.h"
 #include "training/optimizer.h"
 #include "training/random.h"
 #include "training/train_image_classifier.h"
@@ -251,4 +252,62 @@ TEST_CASE("training: perceiver-train errors are one line with a distinct exit co
   CHECK(idx.exit_code == 7);
   CHECK(idx.err.find(bad_idx) != std::string::npos);
   CHECK(std::count(idx.err.begin(), idx.err.end(), '\n') == 1);
+}
+
+TEST_CASE("training: --init positional routes byte i to output i from the start") {
+  PerceiverConfig config;
+  config.architecture = "PerceiverForMaskedLM";
+  config.num_latents = 16, config.d_latents = 32, config.d_model = 32, config.max_position_embeddings = 16;
+  config.num_self_attends_per_block = 2, config.num_self_attention_heads = 4, config.num_cross_attention_heads = 2;
+  TrainMaskedLm<float> model(config);
+  initialize_parameters(model.parameters(), 3);
+  align_with_positions(model.parameters(), config, 3);
+  std::vector<int64_t> ids(16, 6 + 'a'), labels(16, -1);
+  model.step(GemmBackend::OneDnn, ids.data(), labels.data(), 1, 16, false);
+  const std::vector<float> before = model.logits();
+  for (int64_t changed : {3, 9}) {
+    CAPTURE(changed);
+    std::vector<int64_t> other = ids;
+    other[changed] = 6 + 'z';
+    model.step(GemmBackend::OneDnn, other.data(), labels.data(), 1, 16, false);
+    std::vector<double> change(16, 0.0);  // how much each position's logits moved
+    for (int64_t t = 0; t < 16; ++t)
+      for (int64_t v = 0; v < 262; ++v) change[t] += std::abs(model.logits()[t * 262 + v] - before[t * 262 + v]);
+    const int64_t most = std::max_element(change.begin(), change.end()) - change.begin();
+    CHECK(most == changed);
+  }
+  PerceiverConfig wrong = config;
+  wrong.num_latents = 8;
+  TrainMaskedLm<float> mismatched(wrong);
+  CHECK_THROWS_AS(align_with_positions(mismatched.parameters(), wrong, 3), Error);
+}
+
+TEST_CASE("training: fine-tuning starts from a released-layout checkpoint (MLM and ImageNet-style classifier)") {
+  // With a zero learning rate the saved weights are the source's, bit for bit: every tensor was
+  // loaded under its HF name and written back under the same name.
+  const std::string mlm = test::golden_dir() + "/mlm", out = test::temp_dir() + "/tuned-mlm";
+  const test::CommandResult tuned = test::run_command(train_tool() + " mlm -q -t 1 --data " + text_folder(4) +
+                                                      " --held-out-every 2 --from " + mlm +
+                                                      " --batch 2 --steps 2 --lr 0 --log-every 1 -o " + out);
+  REQUIRE_MESSAGE(tuned.exit_code == 0, tuned.err);
+  const auto source = test::read_tensors(mlm + "/model.safetensors"), saved = test::read_tensors(out + "/model.safetensors");
+  CHECK(saved.size() == source.size());
+  for (const auto& [name, tensor] : source) {
+    CAPTURE(name);
+    REQUIRE(saved.count(name) == 1);
+    CHECK(test::max_abs_diff(tensor.to_f32(), saved.at(name)) == 0.0);
+  }
+
+  // A six-label Fourier classifier fine-tuned on two classes: a new head, the rest loaded; the
+  // images go through the source's processor (224×224), whatever their size.
+  const std::string vision = test::golden_dir() + "/vision_fourier", classifier = test::temp_dir() + "/tuned-vision";
+  const std::string images = image_folder(4, 400);
+  const test::CommandResult fine = test::run_command(train_tool() + " classify -q -t 1 --data " + images + " --test-data " +
+                                                     images + " --from " + vision + " --batch 2 --steps 2 --lr 0 " +
+                                                     "--log-every 1 -o " + classifier);
+  REQUIRE_MESSAGE(fine.exit_code == 0, fine.err);
+  const auto before = test::read_tensors(vision + "/model.safetensors"), after = test::read_tensors(classifier + "/model.safetensors");
+  CHECK(after.at("perceiver.decoder.decoder.final_layer.weight").dim(0) == 2);
+  CHECK(test::max_abs_diff(before.at("perceiver.embeddings.latents").to_f32(), after.at("perceiver.embeddings.latents")) == 0.0);
+  CHECK(load_config(classifier + "/config.json").id2label.at(1) == "light");
 }
