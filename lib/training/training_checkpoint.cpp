@@ -34,8 +34,10 @@ void save_model_folder(const std::string& dir, const PerceiverConfig& config, co
   std::vector<std::pair<std::string, Tensor>> tensors;
   for (size_t i = 0; i < params.size(); ++i) tensors.emplace_back(params[i].name, to_tensor(params[i].shape, params[i].value));
   write_safetensors(dir + "/model.safetensors", tensors, {{"format", "pt"}});
-  for (const auto& [name, text] : extra_files)
-    write_file_atomically(dir + "/" + name, [&](std::ostream& out) { out << text; });
+  for (const auto& file : extra_files) {
+    const std::string& text = file.second;  // a named reference: lambdas cannot capture bindings in C++17
+    write_file_atomically(dir + "/" + file.first, [&text](std::ostream& out) { out << text; });
+  }
   write_file_atomically(dir + "/config.json", [&](std::ostream& out) { out << config_to_json(config).dump(2) << "\n"; });
 }
 
