@@ -3,7 +3,6 @@
 #include <stb_image.h>
 
 #include <algorithm>
-#include <array>
 #include <climits>
 #include <cstdio>
 #include <filesystem>
@@ -11,6 +10,7 @@
 #include <iterator>
 #include <system_error>
 
+#include "checkpoint/zip_archive.h"
 #include "common/error.h"
 
 namespace perceiver::training {
@@ -33,21 +33,6 @@ uint32_t read_le32(const uint8_t* p) {
   return uint32_t(p[0]) | uint32_t(p[1]) << 8 | uint32_t(p[2]) << 16 | uint32_t(p[3]) << 24;
 }
 
-// CRC-32 as gzip uses it (reflected polynomial 0xEDB88320, initial and final XOR 0xFFFFFFFF).
-uint32_t crc32(const std::vector<uint8_t>& bytes) {
-  static const std::array<uint32_t, 256> table = [] {
-    std::array<uint32_t, 256> t{};
-    for (uint32_t n = 0; n < 256; ++n) {
-      uint32_t c = n;
-      for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-      t[n] = c;
-    }
-    return t;
-  }();
-  uint32_t crc = 0xFFFFFFFFu;
-  for (const uint8_t b : bytes) crc = table[(crc ^ b) & 0xFF] ^ (crc >> 8);
-  return crc ^ 0xFFFFFFFFu;
-}
 
 std::vector<uint8_t> read_file_bytes(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -176,7 +161,8 @@ std::vector<uint8_t> gunzip(const std::vector<uint8_t>& gz, const std::string& n
   out.resize(static_cast<size_t>(decoded));
   if (static_cast<uint32_t>(decoded) != want_size)
     bad("ISIZE trailer says " + std::to_string(want_size) + " bytes, the data gives " + std::to_string(decoded));
-  if (crc32(out) != want_crc) bad("CRC-32 mismatch");
+  if (crc32(out.data(), out.size()) != want_crc)  // gzip and zip share the CRC-32
+    bad("CRC-32 mismatch");
   return out;
 }
 

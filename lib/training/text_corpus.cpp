@@ -7,6 +7,7 @@
 #include <system_error>
 
 #include "common/error.h"
+#include "media/byte_tokenizer.h"
 
 namespace perceiver::training {
 
@@ -40,36 +41,8 @@ std::vector<std::string> sorted_regular_files(const std::string& folder) {
 }  // namespace
 
 bool is_valid_utf8(std::string_view bytes) {
-  size_t i = 0;
-  const size_t n = bytes.size();
-  while (i < n) {
-    const auto b0 = static_cast<unsigned char>(bytes[i]);
-    if (b0 < 0x80) {
-      ++i;
-      continue;
-    }
-    // Lead byte → sequence length and the allowed range of the second byte (Unicode Table 3-7).
-    size_t length = 0;
-    unsigned char lo = 0x80, hi = 0xBF;
-    if (b0 >= 0xC2 && b0 <= 0xDF) length = 2;
-    else if (b0 == 0xE0) length = 3, lo = 0xA0;
-    else if (b0 >= 0xE1 && b0 <= 0xEC) length = 3;
-    else if (b0 == 0xED) length = 3, hi = 0x9F;  // no surrogates
-    else if (b0 >= 0xEE && b0 <= 0xEF) length = 3;
-    else if (b0 == 0xF0) length = 4, lo = 0x90;
-    else if (b0 >= 0xF1 && b0 <= 0xF3) length = 4;
-    else if (b0 == 0xF4) length = 4, hi = 0x8F;  // nothing above U+10FFFF
-    else return false;
-    if (n - i < length) return false;
-    const auto b1 = static_cast<unsigned char>(bytes[i + 1]);
-    if (b1 < lo || b1 > hi) return false;
-    for (size_t k = 2; k < length; ++k) {
-      const auto b = static_cast<unsigned char>(bytes[i + k]);
-      if (b < 0x80 || b > 0xBF) return false;
-    }
-    i += length;
-  }
-  return true;
+  // The tokenizer's decoder already knows well-formed UTF-8: a text is valid when it replaces nothing.
+  return tokenizer::utf8_replace_invalid(bytes) == bytes;
 }
 
 std::string TextCorpus::describe() const {
