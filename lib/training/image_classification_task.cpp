@@ -82,26 +82,17 @@ EvaluationResult ImageClassificationTask::evaluate() {
   const int64_t total = settings_.eval_images > 0
                             ? std::min<int64_t>(settings_.eval_images, static_cast<int64_t>(evaluation_.images.size()))
                             : static_cast<int64_t>(evaluation_.images.size());
-  EvaluationResult result;
-  double loss_sum = 0;
-  int64_t correct = 0;
+  LossTally tally;
   for (int64_t first = 0; first < total; first += kEvaluationBatch) {
     std::vector<int64_t> indices(static_cast<size_t>(std::min(kEvaluationBatch, total - first)));
     std::iota(indices.begin(), indices.end(), first);
     std::vector<int64_t> labels;
     for (int64_t i : indices) labels.push_back(evaluation_.labels[i]);
     const Tensor pixels = pixel_batch(evaluation_, indices, settings_.processor);
-    const LossResult loss = model_.step(settings_.backend, pixels.data<float>(), labels.data(),
-                                        static_cast<int64_t>(indices.size()), pixels.dim(2), pixels.dim(3), false);
-    loss_sum += loss.loss * static_cast<double>(loss.counted);
-    correct += loss.correct;
-    result.count += loss.counted;
+    tally.add(model_.step(settings_.backend, pixels.data<float>(), labels.data(), static_cast<int64_t>(indices.size()),
+                          pixels.dim(2), pixels.dim(3), false));
   }
-  if (result.count) {
-    result.loss = loss_sum / static_cast<double>(result.count);
-    result.accuracy = static_cast<double>(correct) / static_cast<double>(result.count);
-  }
-  return result;
+  return tally.result();
 }
 
 void ImageClassificationTask::save_model(const std::string& dir) {

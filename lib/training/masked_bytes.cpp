@@ -53,22 +53,16 @@ MaskedBatch batch_of(const std::vector<MaskedWindow>& windows, size_t first, siz
 }
 
 void MaskedByteScore::add(const float* logits, const int64_t* labels, int64_t rows, int64_t vocab) {
-  const LossResult loss = softmax_cross_entropy<float>(logits, rows, vocab, labels, nullptr);
-  loss_sum_ += loss.loss * static_cast<double>(loss.counted);
-  correct_ += loss.correct;
-  count_ += loss.counted;
+  tally_.add(softmax_cross_entropy<float>(logits, rows, vocab, labels, nullptr));
   for (int64_t r = 0; r < rows; ++r)
     if (labels[r] >= 0 && labels[r] < static_cast<int64_t>(label_counts_.size())) ++label_counts_[labels[r]];
 }
 
 EvaluationResult MaskedByteScore::result() const {
-  EvaluationResult result;
-  result.count = count_;
-  if (count_ == 0) return result;
-  result.loss = loss_sum_ / static_cast<double>(count_);
-  result.accuracy = static_cast<double>(correct_) / static_cast<double>(count_);
+  EvaluationResult result = tally_.result();
+  if (result.count == 0) return result;
   const auto most = std::max_element(label_counts_.begin(), label_counts_.end());
-  result.extra["most_frequent_byte_accuracy"] = static_cast<double>(*most) / static_cast<double>(count_);
+  result.extra["most_frequent_byte_accuracy"] = static_cast<double>(*most) / static_cast<double>(result.count);
   result.extra["most_frequent_byte"] = static_cast<double>(most - label_counts_.begin() - 6);
   return result;
 }

@@ -38,8 +38,7 @@ class MaskedByteScore {
   EvaluationResult result() const;  // extra: most_frequent_byte_accuracy, most_frequent_byte
 
  private:
-  double loss_sum_ = 0;
-  int64_t correct_ = 0, count_ = 0;
+  LossTally tally_;
   std::array<int64_t, 262> label_counts_{};
 };
 

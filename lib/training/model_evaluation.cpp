@@ -46,9 +46,7 @@ EvaluationResult evaluate_image_classifier(const std::string& model_dir, const I
   const auto weights = open_model_weights(model_dir);
   const ImageClassifier model(config, *weights);
   weights->finish();
-  EvaluationResult result;
-  double loss_sum = 0;
-  int64_t correct = 0;
+  LossTally tally;
   const int64_t total = static_cast<int64_t>(data.images.size());
   for (int64_t first = 0; first < total; first += kImageBatch) {
     std::vector<int64_t> indices(static_cast<size_t>(std::min(kImageBatch, total - first)));
@@ -56,22 +54,15 @@ EvaluationResult evaluate_image_classifier(const std::string& model_dir, const I
     const Tensor logits = model.forward(pixel_batch(data, indices, processor));  // [B, K]
     std::vector<int64_t> labels;
     for (int64_t i : indices) labels.push_back(data.labels[i] < model.num_labels() ? data.labels[i] : -1);
-    const LossResult loss = softmax_cross_entropy<float>(logits.data<float>(), static_cast<int64_t>(indices.size()),
-                                                         model.num_labels(), labels.data(), nullptr);
-    loss_sum += loss.loss * static_cast<double>(loss.counted);
-    correct += loss.correct;
-    result.count += loss.counted;
+    tally.add(softmax_cross_entropy<float>(logits.data<float>(), static_cast<int64_t>(indices.size()),
+                                           model.num_labels(), labels.data(), nullptr));
     if (predictions)
       for (size_t b = 0; b < indices.size(); ++b) {
         const float* row = logits.data<float>() + b * model.num_labels();
         predictions->push_back(std::max_element(row, row + model.num_labels()) - row);
       }
   }
-  if (result.count) {
-    result.loss = loss_sum / static_cast<double>(result.count);
-    result.accuracy = static_cast<double>(correct) / static_cast<double>(result.count);
-  }
-  return result;
+  return tally.result();
 }
 
 }  // namespace perceiver::training

@@ -26,6 +26,29 @@ struct EvaluationResult {
   std::map<std::string, double> extra;        // e.g. the most-frequent-byte baseline
 };
 
+// Loss and accuracy summed over batches: loss weighted by the rows each batch counted.
+class LossTally {
+ public:
+  void add(const LossResult& batch) {
+    loss_sum_ += batch.loss * static_cast<double>(batch.counted);
+    correct_ += batch.correct;
+    count_ += batch.counted;
+  }
+  EvaluationResult result() const {
+    EvaluationResult result;
+    result.count = count_;
+    if (count_) {
+      result.loss = loss_sum_ / static_cast<double>(count_);
+      result.accuracy = static_cast<double>(correct_) / static_cast<double>(count_);
+    }
+    return result;
+  }
+
+ private:
+  double loss_sum_ = 0;
+  int64_t correct_ = 0, count_ = 0;
+};
+
 // What the loop needs from a task (masked LM, image classification).
 class TrainingTask {
  public:
