@@ -8,6 +8,7 @@ set -euo pipefail
 packages=(
   cmake g++ make pkg-config   # toolchain (OpenMP comes with g++)
   libdnnl-dev                 # oneDNN 2.6: matmul, softmax
+  ocl-icd-opencl-dev          # OpenCL headers: Debian builds oneDNN with its GPU runtime, so its CMake config asks for them
   libcli11-dev                # command-line flags
   nlohmann-json3-dev          # config.json, safetensors headers, JSON lines
   libstb-dev                  # image decoding

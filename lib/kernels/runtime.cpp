@@ -37,7 +37,7 @@ bool cpu_has_bf16() {
 
 void set_precision(Precision precision) {
   if (precision == Precision::BF16 && !cpu_has_bf16())
-    fail(ErrorKind::Usage, "bf16 needs a CPU with AVX512_BF16 instructions; this one has none (use f32)");
+    fail(ErrorKind::Usage, "bf16: needs a CPU with AVX512_BF16 instructions; this one has none (use f32)");
   g_precision = precision;
 }
 
