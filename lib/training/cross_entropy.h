@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <vector>
 
 namespace perceiver::training {
 
@@ -20,7 +21,11 @@ LossResult softmax_cross_entropy(const T* logits, int64_t rows, int64_t classes,
   LossResult result;
   for (int64_t r = 0; r < rows; ++r) result.counted += labels[r] >= 0;
   const T inv_count = result.counted ? static_cast<T>(1) / static_cast<T>(result.counted) : static_cast<T>(0);
-  double total = 0;
+  // Rows in parallel; each row's loss is kept and summed in row order afterwards, so the
+  // reported loss is the same for any number of threads.
+  std::vector<double> row_loss(static_cast<size_t>(rows), 0.0);
+  int64_t correct = 0;
+#pragma omp parallel for schedule(static) reduction(+ : correct)
   for (int64_t r = 0; r < rows; ++r) {
     const T* row = logits + r * classes;
     T* d_row = d_logits ? d_logits + r * classes : nullptr;
@@ -33,12 +38,15 @@ LossResult softmax_cross_entropy(const T* logits, int64_t rows, int64_t classes,
     T sum = 0;
     for (int64_t c = 0; c < classes; ++c) sum += std::exp(row[c] - max);
     const T log_sum = std::log(sum) + max;
-    total += static_cast<double>(log_sum - row[labels[r]]);
-    result.correct += best == labels[r];
+    row_loss[r] = static_cast<double>(log_sum - row[labels[r]]);
+    correct += best == labels[r];
     if (d_row)
       for (int64_t c = 0; c < classes; ++c)
         d_row[c] = (std::exp(row[c] - log_sum) - (c == labels[r] ? static_cast<T>(1) : static_cast<T>(0))) * inv_count;
   }
+  result.correct = correct;
+  double total = 0;
+  for (double loss : row_loss) total += loss;
   result.loss = result.counted ? total / static_cast<double>(result.counted) : 0;
   return result;
 }

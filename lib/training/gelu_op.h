@@ -3,12 +3,17 @@
 
 #include <cmath>
 #include <cstdint>
+#include <type_traits>
+
+#include "training/gemm.h"
+#include "training/onednn_ops.h"
 
 namespace perceiver::training {
 
 template <typename T>
 void gelu_forward(const T* x, int64_t count, T* y) {
   const T inv_sqrt2 = static_cast<T>(0.70710678118654752440);
+#pragma omp parallel for schedule(static)
   for (int64_t i = 0; i < count; ++i) y[i] = static_cast<T>(0.5) * x[i] * (static_cast<T>(1) + std::erf(x[i] * inv_sqrt2));
 }
 
@@ -17,11 +22,30 @@ template <typename T>
 void gelu_backward(const T* x, int64_t count, const T* dy, T* dx) {
   const T inv_sqrt2 = static_cast<T>(0.70710678118654752440);
   const T inv_sqrt_2pi = static_cast<T>(0.39894228040143267794);
+#pragma omp parallel for schedule(static)
   for (int64_t i = 0; i < count; ++i) {
     const T cdf = static_cast<T>(0.5) * (static_cast<T>(1) + std::erf(x[i] * inv_sqrt2));
     const T pdf = inv_sqrt_2pi * std::exp(static_cast<T>(-0.5) * x[i] * x[i]);
     dx[i] = dy[i] * (cdf + x[i] * pdf);
   }
+}
+
+// The loops above for the reference back end (and for double); oneDNN's GELU primitives for the
+// fast one in float.
+template <typename T>
+void gelu_forward(GemmBackend backend, const T* x, int64_t count, T* y) {
+  if constexpr (std::is_same_v<T, float>) {
+    if (backend == GemmBackend::OneDnn) return onednn_gelu_forward(x, count, y);
+  }
+  gelu_forward(x, count, y);
+}
+
+template <typename T>
+void gelu_backward(GemmBackend backend, const T* x, int64_t count, const T* dy, T* dx) {
+  if constexpr (std::is_same_v<T, float>) {
+    if (backend == GemmBackend::OneDnn) return onednn_gelu_backward(x, count, dy, dx);
+  }
+  gelu_backward(x, count, dy, dx);
 }
 
 }  // namespace perceiver::training

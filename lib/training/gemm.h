@@ -6,6 +6,7 @@
 // only in the order of the sums inside these products.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <type_traits>
 
@@ -34,16 +35,19 @@ void reference_gemm(const GemmShape& s, const T* a, const T* b, T* c) {
 }
 
 // The same through a oneDNN matmul primitive, created on the first call for a shape and reused
-// for every later call with that shape (a training step repeats the same shapes).
+// for every later call with that shape (a training step repeats the same shapes). Safe to call
+// from several threads at once: each thread keeps its own primitives. Inside an OpenMP parallel
+// region oneDNN runs single-threaded, so a loop over heads splits the cores between heads.
 void onednn_gemm(const GemmShape& s, const float* a, const float* b, float* c);
 int64_t onednn_gemm_plans();     // primitives created so far (tests check reuse)
 double onednn_gemm_seconds();    // time spent inside onednn_gemm so far (the benchmark's split)
 
 enum class GemmBackend { Reference, OneDnn };
 
-// Multiply-adds done by gemm() so far in this process (training reports GFLOP/s from it).
-inline int64_t& gemm_multiply_adds() {
-  static int64_t count = 0;
+// Multiply-adds done by gemm() so far in this process (training reports GFLOP/s from it);
+// atomic because the attention calls gemm() from several threads.
+inline std::atomic<int64_t>& gemm_multiply_adds() {
+  static std::atomic<int64_t> count{0};
   return count;
 }
 

@@ -4,6 +4,7 @@
 //   dx = r·(g − mean(g) − x̂·mean(g·x̂)) with g = γ·dy;  dγ += Σ dy·x̂;  dβ += Σ dy.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <vector>
@@ -22,6 +23,7 @@ void layer_norm_forward(const T* x, int64_t rows, int64_t dim, const T* gamma, c
                         LayerNormStats<T>& stats) {
   stats.mean.resize(rows);
   stats.rstd.resize(rows);
+#pragma omp parallel for schedule(static)
   for (int64_t r = 0; r < rows; ++r) {
     const T* row = x + r * dim;
     T sum = 0;
@@ -41,6 +43,25 @@ void layer_norm_forward(const T* x, int64_t rows, int64_t dim, const T* gamma, c
 template <typename T>
 void layer_norm_backward(const T* x, int64_t rows, int64_t dim, const T* gamma, const LayerNormStats<T>& stats,
                          const T* dy, T* dx, bool dx_accumulate, T* gamma_grad, T* beta_grad) {
+  // dγ and dβ sum over rows: a pass split by columns, each column summed in row order (the same
+  // sums for any number of threads). It comes first because dx may be dy itself. Then dx, whose
+  // rows are independent.
+  constexpr int64_t kColumnBlock = 16;
+  const int64_t blocks = (dim + kColumnBlock - 1) / kColumnBlock;
+#pragma omp parallel for schedule(static)
+  for (int64_t block = 0; block < blocks; ++block) {
+    const int64_t first = block * kColumnBlock, last = std::min(dim, first + kColumnBlock);
+    for (int64_t r = 0; r < rows; ++r) {
+      const T* row = x + r * dim;
+      const T* g_row = dy + r * dim;
+      const T mean = stats.mean[r], rstd = stats.rstd[r];
+      for (int64_t i = first; i < last; ++i) {
+        gamma_grad[i] += g_row[i] * ((row[i] - mean) * rstd);
+        beta_grad[i] += g_row[i];
+      }
+    }
+  }
+#pragma omp parallel for schedule(static)
   for (int64_t r = 0; r < rows; ++r) {
     const T* row = x + r * dim;
     const T* g_row = dy + r * dim;
@@ -51,8 +72,6 @@ void layer_norm_backward(const T* x, int64_t rows, int64_t dim, const T* gamma, 
       const T g = g_row[i] * gamma[i];
       sum_g += g;
       sum_g_xhat += g * xhat;
-      gamma_grad[i] += g_row[i] * xhat;
-      beta_grad[i] += g_row[i];
     }
     const T mean_g = sum_g / static_cast<T>(dim), mean_g_xhat = sum_g_xhat / static_cast<T>(dim);
     T* out = dx + r * dim;

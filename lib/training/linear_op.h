@@ -12,6 +12,7 @@ void linear_forward(GemmBackend backend, const T* x, int64_t rows, int64_t in, c
                     int64_t out, T* y, bool accumulate = false) {
   gemm(backend, GemmShape{false, true, rows, out, in, in, in, out, accumulate}, x, weight, y);
   if (bias)
+#pragma omp parallel for schedule(static)
     for (int64_t r = 0; r < rows; ++r)
       for (int64_t o = 0; o < out; ++o) y[r * out + o] += bias[o];
 }

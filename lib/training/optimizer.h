@@ -74,7 +74,9 @@ void adamw_update(ParameterSet<T>& params, AdamState<T>& state, const OptimizerS
     std::vector<T>& m = state.first_moment[i];
     std::vector<T>& v = state.second_moment[i];
     const T decay = p.weight_decay ? static_cast<T>(1) - lr * static_cast<T>(settings.weight_decay) : static_cast<T>(1);
-    for (size_t j = 0; j < p.value.size(); ++j) {
+    const int64_t count = p.numel();
+#pragma omp parallel for schedule(static) if (count >= 4096)
+    for (int64_t j = 0; j < count; ++j) {
       const T g = p.grad[j];
       m[j] = b1 * m[j] + (static_cast<T>(1) - b1) * g;
       v[j] = b2 * v[j] + (static_cast<T>(1) - b2) * g * g;

@@ -125,7 +125,7 @@ class TrainLayer {
     pre_gelu_.resize(rows * hidden);
     hidden_.resize(rows * hidden);
     dense1_.forward(backend, normed_.data(), rows, pre_gelu_.data());  // [B·Nq, hidden]
-    gelu_forward(pre_gelu_.data(), rows * hidden, hidden_.data());
+    gelu_forward(backend, pre_gelu_.data(), rows * hidden, hidden_.data());
     std::copy(attended_.begin(), attended_.end(), out);
     dense2_.forward(backend, hidden_.data(), rows, out, /*accumulate=*/true);
   }
@@ -139,7 +139,7 @@ class TrainLayer {
     d_attended_.assign(d_out, d_out + rows * dq);
     d_hidden_.resize(rows * hidden);
     dense2_.backward(backend, hidden_.data(), rows, d_out, d_hidden_.data(), false);
-    gelu_backward(pre_gelu_.data(), rows * hidden, d_hidden_.data(), d_hidden_.data());
+    gelu_backward(backend, pre_gelu_.data(), rows * hidden, d_hidden_.data(), d_hidden_.data());
     d_normed_.resize(rows * dq);
     dense1_.backward(backend, normed_.data(), rows, d_hidden_.data(), d_normed_.data(), false);
     layernorm_.backward(attended_.data(), rows, d_normed_.data(), d_attended_.data(), /*dx_accumulate=*/true);

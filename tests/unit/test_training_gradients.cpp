@@ -6,6 +6,7 @@
 #include <functional>
 #include <vector>
 
+#include "kernels/runtime.h"
 #include "training/attention_op.h"
 #include "training/cross_entropy.h"
 #include "training/gelu_op.h"
@@ -271,6 +272,55 @@ TEST_CASE("training gradients: the oneDNN path equals the reference loops in flo
   compare_backends(fast_image, reference_image, [&](TrainImageClassifier<float>& m, GemmBackend backend) {
     return m.step(backend, pixels.data(), image_labels.data(), 3, 6, 6, true).loss;
   });
+}
+
+}  // namespace perceiver::training
+
+namespace perceiver::training {
+
+// The attention splits its heads between threads and the element-wise ops split their rows, with
+// every sum kept in one fixed order: the reference loops give the same bits for any thread
+// count, and the oneDNN path the same values within float rounding (its matrix products may
+// split their sums by thread).
+TEST_CASE("training gradients: the same at one thread and at two") {
+  PerceiverConfig config = tiny_mlm_config();
+  config.d_model = 32, config.d_latents = 64, config.num_latents = 16, config.max_position_embeddings = 40;
+  const int64_t batch = 4;  // 4 × 2 self-attention heads and 4 × 8 decoder heads: enough to split
+  std::vector<int64_t> ids(batch * 40), labels(batch * 40, -1);
+  SplitMix64 random(9);
+  for (size_t i = 0; i < ids.size(); ++i) {
+    ids[i] = 6 + static_cast<int64_t>(random.below(256));
+    if (i % 5 == 0) labels[i] = ids[i], ids[i] = 3;
+  }
+  const int threads_before = kernels::num_threads();
+  auto gradients = [&](auto scalar, GemmBackend backend, int threads) {
+    using T = decltype(scalar);
+    kernels::set_num_threads(threads);
+    TrainMaskedLm<T> model(config);
+    initialize_parameters(model.parameters(), 41, 0.2);
+    model.parameters().zero_grad();
+    const double loss = model.step(backend, ids.data(), labels.data(), batch, 40, true).loss;
+    std::vector<std::vector<T>> grads;
+    for (size_t i = 0; i < model.parameters().size(); ++i) grads.push_back(model.parameters()[i].grad);
+    return std::pair{loss, grads};
+  };
+  const auto reference_one = gradients(0.0, kRef, 1), reference_two = gradients(0.0, kRef, 2);
+  CHECK(reference_one.first == reference_two.first);
+  CHECK(reference_one.second == reference_two.second);
+
+  const auto fast_one = gradients(0.0f, GemmBackend::OneDnn, 1), fast_two = gradients(0.0f, GemmBackend::OneDnn, 2);
+  kernels::set_num_threads(threads_before);
+  CHECK(std::abs(fast_one.first - fast_two.first) <= 1e-5 * std::max(1.0, std::abs(fast_one.first)));
+  REQUIRE(fast_one.second.size() == fast_two.second.size());
+  for (size_t i = 0; i < fast_one.second.size(); ++i) {
+    double scale = 0, diff = 0;
+    for (size_t j = 0; j < fast_one.second[i].size(); ++j) {
+      scale = std::max(scale, static_cast<double>(std::abs(fast_one.second[i][j])));
+      diff = std::max(diff, static_cast<double>(std::abs(fast_one.second[i][j] - fast_two.second[i][j])));
+    }
+    CAPTURE(i);
+    CHECK(diff <= 1e-4 * std::max(scale, 1e-3));
+  }
 }
 
 }  // namespace perceiver::training
