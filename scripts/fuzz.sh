@@ -15,7 +15,10 @@
 # corpora (tests/fuzz/corpus/<target>/) are only read. Exits non-zero when any target crashes,
 # leaks, times out or gets a sanitizer report (UBSan reports are fatal); the input that did it is
 # saved as <build>/fuzz-artifacts/<target>/crash-… (long: DIR/<target>/crash-…) and the command to
-# reproduce it is printed.
+# reproduce it is printed; the last lines printed repeat each finding's report line and the
+# input itself (gzip + base64, when small), so a CI log's tail is enough to reproduce it. The
+# fixed seed does not make two short runs identical (docs/testing.md), so CI can meet inputs that
+# a local run did not.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -77,16 +80,41 @@ export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:${UBSAN_OPTIONS:-}"
 export LSAN_OPTIONS="suppressions=$root/tests/fuzz/lsan.supp:print_suppressions=0:${LSAN_OPTIONS:-}"
 export OMP_NUM_THREADS=1
 
+log_dir="$build/fuzz-logs"
+mkdir -p "$log_dir"
+stamp="$log_dir/.started"
+touch "$stamp"
+
 failed=()
+findings=()
 run() {  # target, then libFuzzer arguments
   local target=$1
   shift
   local binary="$build/tests/fuzz/fuzz-$target"
+  local log="$log_dir/$target.log"
   echo "== fuzz-$target $*" >&2
-  if ! "$binary" "$@"; then
-    failed+=("$target")
+  if ! "$binary" "$@" 2>&1 | tee "$log" >&2; then
+    [[ " ${failed[*]} " == *" $target "* ]] || failed+=("$target")
     echo "fuzz.sh: fuzz-$target FAILED; reproduce with: $binary <the crash-/leak-/timeout- file named above>" >&2
+    local report
+    report=$(grep -m 3 -E '==ERROR|^SUMMARY:|FUZZ FINDING|runtime error:|Test unit written to' "$log" | tr '\n' ' ')
+    findings+=("fuzz-$target: ${report:-no report line; see $log}")
   fi
+}
+
+# The inputs saved by failing runs, printed last so that a log's tail holds them.
+print_findings() {
+  local finding file packed
+  for finding in "${findings[@]}"; do echo "fuzz.sh: $finding" >&2; done
+  while IFS= read -r file; do
+    packed=$(gzip -9 -n -c "$file" | base64 -w0)
+    if ((${#packed} <= 8000)); then
+      echo "fuzz.sh: input $file ($(stat -c %s "$file") bytes; base64 -d | gunzip): $packed" >&2
+    else
+      echo "fuzz.sh: input $file ($(stat -c %s "$file") bytes, too large to print)" >&2
+    fi
+  done < <(find "$build/fuzz-artifacts" "$out_dir" -type f -newer "$stamp" \
+    \( -name 'crash-*' -o -name 'leak-*' -o -name 'timeout-*' -o -name 'oom-*' \) 2>/dev/null | sort)
 }
 
 common_flags() {  # target
@@ -129,6 +157,7 @@ for target in "${targets[@]}"; do
 done
 
 if ((${#failed[@]})); then
+  print_findings
   echo "fuzz.sh: $mode FAILED for: ${failed[*]}" >&2
   exit 1
 fi

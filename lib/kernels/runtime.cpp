@@ -20,6 +20,11 @@ dnnl::stream& cpu_stream() {
   return stream;
 }
 
+dnnl::stream& thread_stream() {
+  thread_local dnnl::stream stream(cpu_engine());
+  return stream;
+}
+
 void set_num_threads(int threads) {
   if (threads > 0) omp_set_num_threads(threads);
 }

@@ -14,6 +14,9 @@ namespace perceiver::kernels {
 
 dnnl::engine& cpu_engine();
 dnnl::stream& cpu_stream();
+// A stream of the calling thread's own, for primitives that threads run concurrently (the
+// training kernels): a stream must not be shared between threads executing at once.
+dnnl::stream& thread_stream();
 
 // 0 keeps the OpenMP default (all cores). Call before building a model.
 void set_num_threads(int threads);

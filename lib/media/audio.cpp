@@ -6,10 +6,12 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 
 #include "common/atomic_file.h"
 #include "common/error.h"
+#include "media/wav_chunks.h"
 
 namespace perceiver {
 
@@ -34,6 +36,17 @@ SndHandle checked_handle(SNDFILE* raw, const SF_INFO& info, const std::string& n
 SndHandle open_for_reading(const std::string& path, SF_INFO& info) {
   std::error_code ec;
   if (!std::filesystem::is_regular_file(path, ec)) fail(ErrorKind::Input, path + ": cannot open the file");
+  std::ifstream file(path, std::ios::binary);
+  const uint64_t size = std::filesystem::file_size(path, ec);
+  if (!file || ec) fail(ErrorKind::Input, path + ": cannot open the file");
+  check_wav_list_chunks(
+      [&](uint64_t offset, uint8_t* out, size_t n) {
+        file.clear();
+        file.seekg(static_cast<std::streamoff>(offset));
+        file.read(reinterpret_cast<char*>(out), static_cast<std::streamsize>(n));
+        return static_cast<size_t>(file.gcount());
+      },
+      size, path);
   std::memset(&info, 0, sizeof info);
   return checked_handle(sf_open(path.c_str(), SFM_READ, &info), info, path);
 }
@@ -162,6 +175,14 @@ Audio load_audio(const std::string& path, const AudioLimits& limits) {
 Audio decode_audio(const uint8_t* bytes, size_t size, const std::string& name, const AudioLimits& limits) {
   if (size && !bytes) fail(ErrorKind::Internal, name + ": null buffer of " + std::to_string(size) + " bytes");
   if (size > static_cast<uint64_t>(INT64_MAX)) fail(ErrorKind::Input, name + ": cannot read audio (too large)");
+  check_wav_list_chunks(
+      [&](uint64_t offset, uint8_t* out, size_t n) {
+        if (offset >= size) return size_t{0};
+        const size_t count = std::min<uint64_t>(n, size - offset);
+        std::memcpy(out, bytes + offset, count);
+        return count;
+      },
+      size, name);
   ByteSource source{bytes, static_cast<sf_count_t>(size)};
   SF_VIRTUAL_IO io{source_length, source_seek, source_read, source_write, source_tell};
   SF_INFO info;

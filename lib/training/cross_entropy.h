@@ -22,8 +22,13 @@ LossResult softmax_cross_entropy(const T* logits, int64_t rows, int64_t classes,
   for (int64_t r = 0; r < rows; ++r) result.counted += labels[r] >= 0;
   const T inv_count = result.counted ? static_cast<T>(1) / static_cast<T>(result.counted) : static_cast<T>(0);
   // Rows in parallel; each row's loss is kept and summed in row order afterwards, so the
-  // reported loss is the same for any number of threads.
-  std::vector<double> row_loss(static_cast<size_t>(rows), 0.0);
+  // reported loss is the same for any number of threads. The buffer is the calling thread's
+  // own and is reused, so a training step allocates nothing here after the first; the loop
+  // reaches it through a reference, since inside the parallel region the name of a
+  // thread_local would mean each worker's own (empty) copy.
+  thread_local std::vector<double> buffer;
+  std::vector<double>& row_loss = buffer;
+  row_loss.assign(static_cast<size_t>(rows), 0.0);
   int64_t correct = 0;
 #pragma omp parallel for schedule(static) reduction(+ : correct)
   for (int64_t r = 0; r < rows; ++r) {

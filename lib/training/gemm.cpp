@@ -32,11 +32,6 @@ std::map<PlanKey, Plan>& plans() {
   return cache;
 }
 
-dnnl::stream& thread_stream() {
-  thread_local dnnl::stream stream(kernels::cpu_engine());
-  return stream;
-}
-
 std::atomic<int64_t> g_plans_created{0};
 
 // A row-major [rows, cols] operand with row stride ld, or its transpose (the same bytes read
@@ -97,7 +92,7 @@ void onednn_gemm(const GemmShape& s, const float* a, const float* b, float* c) {
   plan.a.set_data_handle(const_cast<float*>(a));
   plan.b.set_data_handle(const_cast<float*>(b));
   plan.c.set_data_handle(c);
-  dnnl::stream& stream = thread_stream();
+  dnnl::stream& stream = kernels::thread_stream();
   plan.primitive.execute(stream, {{DNNL_ARG_SRC, plan.a},
                                   {DNNL_ARG_WEIGHTS, plan.b},
                                   {DNNL_ARG_DST, plan.c},

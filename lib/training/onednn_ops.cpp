@@ -1,6 +1,7 @@
 #include "training/onednn_ops.h"
 
 #include <map>
+#include <tuple>
 #include <unordered_map>
 #include <utility>
 
@@ -21,7 +22,7 @@ struct Op {
 
   void run(std::initializer_list<std::pair<int, const float*>> pointers) {
     for (const auto& [arg, pointer] : pointers) args.at(arg).set_data_handle(const_cast<float*>(pointer));
-    thread_local dnnl::stream stream(kernels::cpu_engine());
+    dnnl::stream& stream = kernels::thread_stream();
     primitive.execute(stream, args);
     stream.wait();
   }

@@ -211,3 +211,50 @@ TEST_CASE("audio: decode_audio reads files in memory exactly as load_audio reads
   CHECK(kind == ErrorKind::Limit);
   CHECK(message.find("--max-audio-seconds") != std::string::npos);
 }
+
+TEST_CASE("audio: a WAV LIST sub-chunk that runs past its chunk is refused before libsndfile opens it") {
+  // libsndfile 1.2.0 never returns from sf_open on such a file (found by fuzzing; the fuzz corpus
+  // keeps the inputs as list_*_hang.wav); a well-formed LIST INFO chunk is read as before.
+  const std::string dir = test::temp_dir();
+  write_pcm16_wav(dir + "/plain.wav", 8000, 1, {100, -200, 300, -400, 500});
+  std::ifstream in(dir + "/plain.wav", std::ios::binary);
+  const std::vector<uint8_t> plain((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  REQUIRE(plain.size() == 54);
+  auto with_list = [&](uint32_t declared) {  // a LIST INFO chunk with one INAM sub-chunk after 'fmt '
+    std::vector<uint8_t> list = {'L', 'I', 'S', 'T', 18, 0, 0, 0, 'I', 'N', 'F', 'O', 'I', 'N', 'A', 'M'};
+    for (int i = 0; i < 4; ++i) list.push_back(static_cast<uint8_t>((declared >> (8 * i)) & 0xff));
+    for (char c : {'c', 'l', 'i', 'p', '\0', '\0'}) list.push_back(static_cast<uint8_t>(c));  // 5 bytes + pad
+    std::vector<uint8_t> bytes;
+    bytes.reserve(plain.size() + list.size());
+    for (size_t i = 0; i < plain.size(); ++i) {
+      if (i == 36) bytes.insert(bytes.end(), list.begin(), list.end());
+      bytes.push_back(plain[i]);
+    }
+    const uint32_t riff = static_cast<uint32_t>(bytes.size() - 8);
+    for (int i = 0; i < 4; ++i) bytes[4 + i] = static_cast<uint8_t>((riff >> (8 * i)) & 0xff);
+    return bytes;
+  };
+  const Audio expected = load_audio(dir + "/plain.wav");
+  const std::vector<uint8_t> good = with_list(5), bad = with_list(0xFFFFFFF0u);
+  const Audio from_good = decode_audio(good.data(), good.size(), "good.wav");
+  CHECK(from_good.samples == expected.samples);
+  {
+    std::ofstream out(dir + "/good.wav", std::ios::binary);
+    out.write(reinterpret_cast<const char*>(good.data()), static_cast<std::streamsize>(good.size()));
+  }
+  CHECK(load_audio(dir + "/good.wav").samples == expected.samples);
+
+  {
+    std::ofstream out(dir + "/bad.wav", std::ios::binary);
+    out.write(reinterpret_cast<const char*>(bad.data()), static_cast<std::streamsize>(bad.size()));
+  }
+  // The two inputs fuzzing found: a LIST within the file, and one that claims more than the file.
+  const std::string corpus = test::data_dir() + "/../fuzz/corpus/audio/";
+  for (const std::string& path : {dir + "/bad.wav", corpus + "list_subchunk_hang.wav", corpus + "list_past_file_hang.wav"}) {
+    CAPTURE(path);
+    test::expect_error([&] { load_audio(path); }, ErrorKind::Input, path,
+                       "cannot read audio (malformed WAV: a LIST sub-chunk at byte");
+  }
+  test::expect_error([&] { decode_audio(bad.data(), bad.size(), "bad.wav"); }, ErrorKind::Input, "bad.wav",
+                     "cannot read audio (malformed WAV: a LIST sub-chunk at byte 48 declares 4294967280 bytes");
+}
