@@ -1,24 +1,28 @@
 #!/usr/bin/env bash
-# libFuzzer targets of every parser of untrusted bytes (docs/testing.md, "Fuzzing").
+# Fuzzing of every parser of untrusted bytes (docs/testing.md, "Fuzzing").
 #
-#   scripts/fuzz.sh [--build DIR] replay [TARGET...]   each target once over every file of its corpus
-#   scripts/fuzz.sh [--build DIR] short  [TARGET...]   + a fixed-seed run of a few thousand inputs each
-#                                                      (what CI runs: replay, then short)
+#   scripts/fuzz.sh [--build DIR] ci [TARGET...]      what CI runs: every committed corpus file, then
+#                                                     a fixed set of mutations of each (the same on
+#                                                     every run), through the sanitizer tree's
+#                                                     fuzz-<target>-mutations drivers (DIR default
+#                                                     build-asan, configured and built as .ci/run
+#                                                     does when missing)
+#   scripts/fuzz.sh [--build DIR] replay [TARGET...]  libFuzzer: each target once over its corpus
 #   scripts/fuzz.sh [--build DIR] long [--time SECONDS] [--out DIR] [TARGET...]
-#                                                      open-ended fuzzing outside CI: SECONDS per target
-#                                                      (default 600); new inputs and crashes go to
-#                                                      DIR/<target>/ (default ~/perceiver-fuzz), never
-#                                                      into the repository
+#                                                     libFuzzer, open-ended and coverage-guided, by
+#                                                     hand: SECONDS per target (default 600); new
+#                                                     inputs and crashes go to DIR/<target>/
+#                                                     (default ~/perceiver-fuzz), never into the
+#                                                     repository
 #
-# TARGETs: safetensors config image flo audio pytorch pickle (default: all). Configures and builds
-# with clang-14 and -DPERCEIVER_FUZZ=ON into DIR (default build-fuzz), then runs. The committed
-# corpora (tests/fuzz/corpus/<target>/) are only read. Exits non-zero when any target crashes,
-# leaks, times out or gets a sanitizer report (UBSan reports are fatal); the input that did it is
-# saved as <build>/fuzz-artifacts/<target>/crash-… (long: DIR/<target>/crash-…) and the command to
-# reproduce it is printed; the last lines printed repeat each finding's report line and the
-# input itself (gzip + base64, when small), so a CI log's tail is enough to reproduce it. The
-# fixed seed does not make two short runs identical (docs/testing.md), so CI can meet inputs that
-# a local run did not.
+# TARGETs: safetensors config image flo audio pytorch pickle (default: all). replay and long
+# configure and build with clang-14 and -DPERCEIVER_FUZZ=ON into DIR (default build-fuzz). The
+# committed corpora (tests/fuzz/corpus/<target>/) are only read. Exits non-zero when any target
+# crashes, leaks, times out or gets a sanitizer report (UBSan reports are fatal); the input that
+# did it is saved under <build>/fuzz-artifacts/<target>/ (long: DIR/<target>/) and the last lines
+# printed repeat each finding's report line and the input itself (gzip + base64, when small), so
+# a CI log's tail is enough to reproduce it. libFuzzer's runs are not repeatable (docs/testing.md),
+# which is why CI runs `ci`; inputs `long` finds belong in the corpora.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -26,23 +30,24 @@ root=$(pwd)
 all_targets=(safetensors config image flo audio pytorch pickle)
 # -max_len per target: a little above the largest seed, so mutations stay near real file sizes.
 declare -A max_len=([safetensors]=4096 [config]=4096 [image]=16384 [flo]=2048 [audio]=16384 [pytorch]=8192 [pickle]=4096)
-# Inputs per target in `short` (fixed seed 1, so every run does the same work).
-declare -A short_runs=([safetensors]=100000 [config]=100000 [image]=6000 [flo]=100000 [audio]=40000 [pytorch]=100000 [pickle]=100000)
+# Mutations per corpus file in `ci` (seed 1): 5–15 s of the sanitizer tree's time per target here.
+declare -A ci_mutations=([safetensors]=16000 [config]=6000 [image]=800 [flo]=20000 [audio]=5000 [pytorch]=8000 [pickle]=16000)
 
 usage() {
-  sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 
-build=build-fuzz
+build=""
 if [[ ${1:-} == --build ]]; then
   [[ $# -ge 2 ]] || usage
   build=$2
   shift 2
 fi
 mode=${1:-}
-[[ $mode == replay || $mode == short || $mode == long ]] || usage
+[[ $mode == ci || $mode == replay || $mode == long ]] || usage
 shift
+[[ -n $build ]] || { [[ $mode == ci ]] && build=build-asan || build=build-fuzz; }
 seconds=600
 out_dir="${HOME:-/tmp}/perceiver-fuzz"
 targets=()
@@ -64,11 +69,18 @@ case $out_dir in
 esac
 
 # ---- build ---------------------------------------------------------------------------------------
-# -O1 with line tables: the usual fuzzing trade-off (fast to build, readable stack traces).
-CC=clang-14 CXX=clang++-14 cmake -S . -B "$build" -DPERCEIVER_FUZZ=ON -DPERCEIVER_BUILD_TESTS=OFF \
-  -DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -gline-tables-only" >/dev/null
 build_targets=()
-for t in "${targets[@]}"; do build_targets+=(--target "fuzz-$t"); done
+if [[ $mode == ci ]]; then
+  # The sanitizer tree of .ci/run (scripts/sanitizer-tree.sh configures it the same way).
+  [[ -f $build/CMakeCache.txt ]] || bash scripts/sanitizer-tree.sh configure "$build" >/dev/null
+  for t in "${targets[@]}"; do build_targets+=(--target "fuzz-$t-mutations"); done
+else
+  # -O1 with line tables: the usual fuzzing trade-off (fast to build, readable stack traces).
+  CC=clang-14 CXX=clang++-14 cmake -S . -B "$build" -DPERCEIVER_FUZZ=ON -DPERCEIVER_BUILD_TESTS=OFF \
+    -DPERCEIVER_BUILD_BENCH=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -gline-tables-only" >/dev/null
+  for t in "${targets[@]}"; do build_targets+=(--target "fuzz-$t"); done
+fi
 cmake --build "$build" -j2 "${build_targets[@]}"
 
 # ---- run -----------------------------------------------------------------------------------------
@@ -91,13 +103,14 @@ run() {  # target, then libFuzzer arguments
   local target=$1
   shift
   local binary="$build/tests/fuzz/fuzz-$target"
+  [[ $mode == ci ]] && binary+="-mutations"
   local log="$log_dir/$target.log"
   echo "== fuzz-$target $*" >&2
   if ! "$binary" "$@" 2>&1 | tee "$log" >&2; then
     [[ " ${failed[*]} " == *" $target "* ]] || failed+=("$target")
     echo "fuzz.sh: fuzz-$target FAILED; reproduce with: $binary <the crash-/leak-/timeout- file named above>" >&2
     local report
-    report=$(grep -m 3 -E '==ERROR|^SUMMARY:|FUZZ FINDING|runtime error:|Test unit written to' "$log" | tr '\n' ' ')
+    report=$(grep -m 4 -E '==ERROR|^SUMMARY:|FUZZ FINDING|runtime error:|Test unit written to|^fuzz driver:' "$log" | tr '\n' ' ')
     findings+=("fuzz-$target: ${report:-no report line; see $log}")
   fi
 }
@@ -114,7 +127,7 @@ print_findings() {
       echo "fuzz.sh: input $file ($(stat -c %s "$file") bytes, too large to print)" >&2
     fi
   done < <(find "$build/fuzz-artifacts" "$out_dir" -type f -newer "$stamp" \
-    \( -name 'crash-*' -o -name 'leak-*' -o -name 'timeout-*' -o -name 'oom-*' \) 2>/dev/null | sort)
+    \( -name 'crash-*' -o -name 'leak-*' -o -name 'timeout-*' -o -name 'oom-*' \) 2>/dev/null | LC_ALL=C sort)
 }
 
 common_flags() {  # target
@@ -123,29 +136,22 @@ common_flags() {  # target
   echo "${flags[@]}"
 }
 
-scratch=""
-trap '[[ -n $scratch ]] && rm -rf "$scratch"' EXIT
 for target in "${targets[@]}"; do
   corpus="tests/fuzz/corpus/$target"
+  artifacts="$build/fuzz-artifacts/$target"
+  mkdir -p "$artifacts"
+  mapfile -t files < <(find "$corpus" -type f | LC_ALL=C sort)
+  dict=()
+  [[ -f tests/fuzz/dict/$target.dict ]] && dict=(--dict "tests/fuzz/dict/$target.dict")
   case $mode in
-    replay|short)
-      artifacts="$build/fuzz-artifacts/$target"
-      mkdir -p "$artifacts"
-      # Replay: every committed input once (files as arguments: no mutation, no corpus writes).
-      mapfile -t files < <(find "$corpus" -type f | sort)
-      run "$target" -artifact_prefix="$artifacts/" -timeout=25 -rss_limit_mb=2048 "${files[@]}"
+    ci)
+      # Every committed input, then ${ci_mutations[target]} fixed mutations of each (seed 1).
+      run "$target" --mutations "${ci_mutations[$target]}" --seed 1 --max-len "${max_len[$target]}" \
+        "${dict[@]}" --timeout 25 --artifacts "$artifacts" "${files[@]}"
       ;;
-  esac
-  case $mode in
-    short)
-      # Fixed seed and run count; new inputs go to a scratch folder (listed first, so libFuzzer
-      # writes there), the committed corpus is only read.
-      scratch=$(mktemp -d)
-      # shellcheck disable=SC2046
-      run "$target" $(common_flags "$target") -seed=1 -runs="${short_runs[$target]}" \
-        -artifact_prefix="$artifacts/" -print_final_stats=1 "$scratch" "$corpus"
-      rm -rf "$scratch"
-      scratch=""
+    replay)
+      # Every committed input once (files as arguments: no mutation, no corpus writes).
+      run "$target" -artifact_prefix="$artifacts/" -timeout=25 -rss_limit_mb=2048 "${files[@]}"
       ;;
     long)
       mkdir -p "$out_dir/$target"

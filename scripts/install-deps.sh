@@ -2,7 +2,8 @@
 # Installs the Debian 12 packages the build and the tests need. Idempotent: installs only what
 # is missing, so a second run does nothing (and needs no network).
 #   bash scripts/install-deps.sh          the build and the test suite
-#   bash scripts/install-deps.sh --fuzz   the same plus clang for the fuzz targets (scripts/fuzz.sh)
+#   bash scripts/install-deps.sh --fuzz   the same plus clang and libFuzzer for open-ended fuzzing
+#                                         (scripts/fuzz.sh long|replay; CI's fuzzing needs neither)
 set -euo pipefail
 
 packages=(
@@ -15,9 +16,8 @@ packages=(
   libsndfile1-dev             # audio I/O
   doctest-dev                 # tests
   dataset-fashion-mnist       # data of the shipped classifier (training, and its test-set check)
-  python3.11-doc              # English text of the shipped byte MLM (its held-out check reads it)
 )
-# Fuzzing (docs/testing.md, "Fuzzing"): clang with libFuzzer and the sanitizer runtimes, and
+# Open-ended fuzzing (docs/testing.md, "Fuzzing"): clang with libFuzzer and the sanitizer runtimes, and
 # clang's OpenMP (find_package(OpenMP) needs it once CXX is clang).
 fuzz_packages=(clang-14 libclang-rt-14-dev libomp-14-dev)
 

@@ -101,7 +101,7 @@ TEST_CASE("psnr: 10·log10(peak² / MSE) over clamped reconstructions") {
   CHECK(psnr_db(totals.mse()) == doctest::Approx(10 * std::log10(5 / 1.05)));
 }
 
-TEST_CASE("video frames: fitted by a centred crop to the aspect ratio, then resized; sizes checked") {
+TEST_CASE("video frames: fitted by a centred crop to the aspect ratio, then resized, sizes checked") {
   const Image wide = pattern_frame(12, 8, 0);
   const Image fitted = fit_frame(wide, 8, 8);  // crop the centre 8×8 (columns 2…9), no resize
   REQUIRE(fitted.width == 8);
@@ -243,7 +243,7 @@ TEST_CASE("perceiver-autoencode: frames + WAV → PNG frames, WAV, labels, summa
   CHECK(line["psnr"]["video_db"].get<double>() == doctest::Approx(psnr_db(video_error.mse())).epsilon(1e-6));
 }
 
-TEST_CASE("perceiver-autoencode: --chunk does not change the reconstruction; long clips go window by window") {
+TEST_CASE("perceiver-autoencode: --chunk does not change the reconstruction, long clips go window by window") {
   // 5 frames and 44 samples: two whole windows (4 frames, 32 samples); the rest is dropped.
   const Clip clip = make_clip(5, 44);
   const std::string base = "--video " + clip.frames + " --audio " + clip.audio + " --json";

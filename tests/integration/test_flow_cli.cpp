@@ -100,7 +100,7 @@ TEST_CASE("perceiver-flow: the golden frames as PNGs give 20 × the golden logit
   CHECK(max_diff(read_flo(dir + "/out/a.flo"), flow) == 0);
 }
 
-TEST_CASE("perceiver-flow --frames: every consecutive pair, named after its first frame; --gt directory") {
+TEST_CASE("perceiver-flow --frames: every consecutive pair, named after its first frame, --gt directory") {
   const std::string dir = test::temp_dir();
   fs::create_directories(dir + "/clip");
   for (int i = 0; i < 3; ++i) write_png(dir + "/clip/frame_000" + std::to_string(i + 1) + ".png", random_image(20, 12, 10 + i));
@@ -152,7 +152,7 @@ TEST_CASE("perceiver-flow --frames: every consecutive pair, named after its firs
   CHECK(missing.err.find("2 inputs: 1 done, 1 failed, 0 skipped") != std::string::npos);
 }
 
-TEST_CASE("perceiver-flow --pairs: a list of pairs; a bad pair is reported with both sizes and skipped") {
+TEST_CASE("perceiver-flow --pairs: a list of pairs, a bad pair is reported with both sizes and skipped") {
   const std::string dir = test::temp_dir();
   write_png(dir + "/p.png", random_image(16, 12, 1));
   write_png(dir + "/q.png", random_image(16, 12, 2));

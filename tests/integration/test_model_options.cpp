@@ -47,7 +47,7 @@ TEST_CASE("weights-file limits: exceeding one is exit 9 naming the flag, for eve
         cli::kExitUsage);
 }
 
-TEST_CASE("--precision: bf16 through perceiver-run stays near the golden outputs; bad values are usage errors") {
+TEST_CASE("--precision: bf16 through perceiver-run stays near the golden outputs, bad values are usage errors") {
   CHECK(test::run_command(run_case(test::golden_dir() + "/mlm", "--precision fp8")).exit_code ==
         cli::kExitUsage);
   const std::string out = test::temp_dir() + "/bf16.safetensors";

@@ -108,7 +108,7 @@ TEST_CASE("training: a tiny masked LM overfits one batch") {
   CHECK(last < 0.05);   // memorised
 }
 
-TEST_CASE("training: a tiny image classifier overfits one batch; the second step creates no primitive") {
+TEST_CASE("training: a tiny image classifier overfits one batch, the second step creates no primitive") {
   PerceiverConfig config;
   config.architecture = "PerceiverForImageClassificationFourier";
   config.num_latents = 4, config.d_latents = 16, config.num_self_attends_per_block = 1, config.qk_channels = 8,
@@ -145,7 +145,7 @@ TEST_CASE("training: the learning rate warms up linearly, then follows the cosin
   CHECK(learning_rate_at(s, 500) == doctest::Approx(1e-4));
 }
 
-TEST_CASE("training: perceiver-train mlm resumes bit-identically; the checkpoint loads in perceiver-mlm") {
+TEST_CASE("training: perceiver-train mlm resumes bit-identically, the checkpoint loads in perceiver-mlm") {
   const std::string data = text_folder(6);
   const std::string common = train_tool() + " mlm -q -t 1 --data " + data + " --held-out-every 3" + kTinyMlm +
                              " --steps 8 --warmup 2 --lr 3e-3 --log-every 2 --save-every 4 --seed 5";
@@ -197,7 +197,7 @@ TEST_CASE("training: perceiver-train eval mlm (inference library) agrees with th
   CHECK(baseline < 0.5);
 }
 
-TEST_CASE("training: perceiver-train classify learns a folder tree; perceiver-classify and eval agree") {
+TEST_CASE("training: perceiver-train classify learns a folder tree, perceiver-classify and eval agree") {
   const std::string train = image_folder(12, 1), test_data = image_folder(6, 100);
   const std::string out = test::temp_dir() + "/classifier";
   const test::CommandResult trained =

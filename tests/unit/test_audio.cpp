@@ -74,7 +74,7 @@ TEST_CASE("audio: 16-bit WAV and FLAC round trips keep rate, length and samples 
   }
 }
 
-TEST_CASE("audio: 32-bit float WAV is exact and not clamped; 16-bit output is clamped to [-1, 1]") {
+TEST_CASE("audio: 32-bit float WAV is exact and not clamped, 16-bit output is clamped to [-1, 1]") {
   const std::string dir = test::temp_dir();
   const Audio audio{16000, {0.0f, 0.25f, -1.5f, 1.5f, 0.123456789f}};
   write_audio(dir + "/f.wav", audio, AudioEncoding::Float32);
@@ -86,7 +86,7 @@ TEST_CASE("audio: 32-bit float WAV is exact and not clamped; 16-bit output is cl
   CHECK(clamped.samples[3] == doctest::Approx(1.0).epsilon(1e-4));
 }
 
-TEST_CASE("audio: channels are averaged to mono; 16-bit PCM reads as value / 32768") {
+TEST_CASE("audio: channels are averaged to mono, 16-bit PCM reads as value / 32768") {
   const std::string dir = test::temp_dir();
   // Left 16384 (0.5), right −8192 (−0.25): mono 0.125. Then left 32767, right 32767: ~1.
   write_pcm16_wav(dir + "/stereo.wav", 22050, 2, {16384, -8192, 32767, 32767, 0, 0});
@@ -106,7 +106,7 @@ TEST_CASE("audio: channels are averaged to mono; 16-bit PCM reads as value / 327
   CHECK(load_audio(dir + "/six.wav").samples.at(0) == doctest::Approx(6.0 / 32768));
 }
 
-TEST_CASE("audio: errors name the file; the length limit is checked from the header") {
+TEST_CASE("audio: errors name the file, the length limit is checked from the header") {
   const std::string dir = test::temp_dir();
   auto kind_of = [](auto&& call) {
     try {

@@ -125,7 +125,7 @@ TEST_CASE("flow estimator on the golden model: a frame equal to the tile is ×20
   CHECK(worst <= 20 * tolerance);
 }
 
-TEST_CASE("flow estimator: two tiles equal each tile run and blended by hand; small frames are a padded tile") {
+TEST_CASE("flow estimator: two tiles equal each tile run and blended by hand, small frames are a padded tile") {
   const PerceiverConfig config = load_config(flow_case() + "/config.json");
   auto weights = open_model_weights(flow_case());
   const FlowEstimator estimator(config, *weights);

@@ -237,7 +237,7 @@ TEST_CASE("pytorch_model.bin: hostile files are refused with a clear one-line me
   CHECK(read_pytorch_checkpoint(dir + "/valid.bin").tensors.size() == 1);
 }
 
-TEST_CASE("pytorch_model.bin: a missing file is ModelMissing; an empty one ModelFormat") {
+TEST_CASE("pytorch_model.bin: a missing file is ModelMissing, an empty one ModelFormat") {
   const std::string dir = test::temp_dir();
   expect_error([&] { read_pytorch_checkpoint(dir + "/pytorch_model.bin"); }, ErrorKind::ModelMissing,
                dir + "/pytorch_model.bin", "no such file");

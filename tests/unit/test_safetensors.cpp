@@ -150,7 +150,7 @@ TEST_CASE("safetensors: the golden conv weights hold an I64 scalar") {
   CHECK(steps->data<int64_t>()[0] == 0);
 }
 
-TEST_CASE("safetensors: a missing file is ModelMissing; for inputs it keeps the caller's kind") {
+TEST_CASE("safetensors: a missing file is ModelMissing, for inputs it keeps the caller's kind") {
   const std::string path = test::temp_dir() + "/absent.safetensors";
   expect_error([&] { read_safetensors(path); }, ErrorKind::ModelMissing, path, "no such file");
   expect_error([&] { read_safetensors(path, ErrorKind::Input); }, ErrorKind::Input, path, "no such file");

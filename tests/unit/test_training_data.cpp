@@ -243,7 +243,7 @@ TEST_CASE("training data: corpus walks a folder in path order and holds out one 
   char name[64];
   for (int i = 0; i < 23; ++i) {  // 23 text files, "document NN\n" (12 bytes) each
     std::snprintf(name, sizeof name, "%s/doc_%02d.txt", i < 10 ? "" : "/sub", i);
-    char text[16];
+    char text[32];
     std::snprintf(text, sizeof text, "document %02d\n", i);
     test::write_text(root + name, text);
   }
