@@ -131,6 +131,7 @@ int run(const Options& options) {
     fail(ErrorKind::Input, options.video + ": not a directory of frames (give a folder of images, or @LIST: a file with one frame path per line)");
   cli::InputOptions input_options;
   input_options.extensions = cli::image_extensions();
+  input_options.program = kProgram;
   const std::vector<std::string> frames = cli::expand_inputs({options.video}, input_options);
   if (frames.empty()) fail(ErrorKind::Input, (is_list ? options.video.substr(1) : options.video) + ": no frames (JPEG, PNG, BMP, GIF, TGA or PNM files) found");
   ImageLimits image_limits;

@@ -23,6 +23,8 @@
 #include "kernels/runtime.h"
 #include "media/image.h"
 #include "media/image_processor.h"
+#include "common/escape.h"
+#include "models/finite_output.h"
 #include "models/image_classifier.h"
 
 using namespace perceiver;
@@ -83,11 +85,11 @@ class ResultWriter {
         text << tsv_field(file) << '\t' << r + 1 << '\t' << top[r].id << '\t' << tsv_field(label(top[r].id)) << '\t'
              << format_p(top[r].p) << '\n';
     } else {
-      text << file << '\n';
+      text << tsv_field(file) << '\n';
       for (size_t r = 0; r < top.size(); ++r) {
         char line[64];
         std::snprintf(line, sizeof line, "  %2zu  %8.4f  %5lld  ", r + 1, top[r].p, static_cast<long long>(top[r].id));
-        text << line << label(top[r].id) << '\n';
+        text << line << tsv_field(label(top[r].id)) << '\n';
       }
     }
     out_.write(text.str());
@@ -98,10 +100,9 @@ class ResultWriter {
 
  private:
   static std::string dump(const nlohmann::json& j) { return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); }
-  static std::string tsv_field(std::string s) {
-    std::replace_if(s.begin(), s.end(), [](char c) { return c == '\t' || c == '\n' || c == '\r'; }, ' ');
-    return s;
-  }
+  // A tab, newline or backslash in a file name or label is escaped (\t, \n, \\), other control
+  // bytes as \xNN (common/escape.h), so every field is one unambiguous cell.
+  static std::string tsv_field(const std::string& s) { return escape_control(s, true); }
   static std::string format_p(double p) {
     char buffer[32];
     std::snprintf(buffer, sizeof buffer, "%.6g", p);
@@ -130,11 +131,12 @@ int run(const Options& options) {
   cli::InputOptions input_options;
   input_options.recursive = options.recursive;
   input_options.extensions = cli::image_extensions();
+  input_options.program = kProgram;
   const std::vector<std::string> all_files = cli::expand_inputs(options.inputs, input_options);
   if (all_files.empty()) fail(ErrorKind::Usage, "no input images (give files, directories, @list or - for a list on stdin)");
   const std::vector<std::string> files = cli::select_shard(all_files, shard);
 
-  cli::ResultOutput out(kProgram, options.output, options.skip_existing && !options.output.empty());
+  cli::ResultOutput out(kProgram, options.output, options.skip_existing && !options.output.empty(), shard.text());
   ResultWriter writer(options, config, out);
   writer.header();
   cli::BatchCounts counts;
@@ -159,22 +161,31 @@ int run(const Options& options) {
       } catch (const Error& e) {
         if (e.kind() != ErrorKind::Input && e.kind() != ErrorKind::Limit) throw;
         errors[i - start] = e.what();
+      } catch (const std::bad_alloc&) {  // this image does not fit in memory; the next may
+        errors[i - start] = todo[i] + ": out of memory while decoding the image";
       }
     }
     Tensor logits;
     try {
-      if (!images.empty()) logits = model.forward(preprocess_images(images, processor));  // [b, num_labels]
+      if (!images.empty()) {
+        logits = model.forward(preprocess_images(images, processor));  // [b, num_labels]
+        require_finite_output(logits, "logits", model.weights_source());
+      }
     } catch (const Error& e) {
       // An input the model cannot take (e.g. the wrong size for learned positions) fails its batch.
       if (e.kind() != ErrorKind::Input) throw;
       for (size_t i = start; i < end; ++i)
         if (errors[i - start].empty()) errors[i - start] = todo[i] + ": " + e.what();
+    } catch (const std::exception& e) {
+      if (cli::exit_code_for_exception(e) != cli::kExitLimit) throw;  // only running out of memory
+      for (size_t i = start; i < end; ++i)
+        if (errors[i - start].empty()) errors[i - start] = todo[i] + ": out of memory in the forward pass (" + e.what() + ")";
     }
     size_t next = 0;
     for (size_t i = start; i < end; ++i) {
       if (!errors[i - start].empty()) {
         ++counts.failed;
-        std::cerr << kProgram << ": error: " << errors[i - start] << std::endl;
+        cli::report_input_error(kProgram, errors[i - start]);
         writer.error(todo[i], errors[i - start]);
         continue;
       }

@@ -116,6 +116,7 @@ std::vector<Pair> make_pairs(const Options& options) {
       fail(ErrorKind::Input, options.frames_dir + ": not a directory (--frames takes a folder of frames)");
     cli::InputOptions input_options;
     input_options.extensions = cli::image_extensions();
+    input_options.program = kProgram;
     const auto files = cli::expand_inputs({options.frames_dir}, input_options);
     if (files.size() < 2)
       fail(ErrorKind::Input, options.frames_dir + ": holds " + std::to_string(files.size()) +
@@ -252,7 +253,7 @@ int run(const Options& options) {
       if (!starts_with(pair.first) && !starts_with(pair.second) && !starts_with(pair.gt) &&
           message.find(pair.first) == std::string::npos)
         message = pair.first + ", " + pair.second + ": " + message;
-      std::cerr << kProgram << ": error: " << message << std::endl;
+      cli::report_input_error(kProgram, message);
     }
     progress.advance();
   }

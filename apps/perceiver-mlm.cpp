@@ -7,10 +7,12 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <sstream>
 
 #include "checkpoint/config.h"
+#include "common/input_file.h"
 #include "cli/app_options.h"
 #include "cli/shipped_models.h"
 #include "cli/exit_codes.h"
@@ -39,6 +41,7 @@ struct Options {
   size_t max_input_bytes = 64u << 20;
   std::string shard;
   bool skip_existing = false;
+  bool quiet = false;
   cli::ModelOptions model;  // threads, precision, weights-file limits
 };
 
@@ -49,61 +52,46 @@ struct Document {
 };
 
 // Reads an input (a file, or "-" for stdin) whole, refusing more than `limit` bytes before
-// reading them. Error(Input) when it cannot be read, Error(Limit) naming --max-input-bytes.
+// reading them (common/input_file.h). Error(Input) when it cannot be read, Error(Limit) naming
+// --max-input-bytes.
 std::string read_input(const std::string& file, size_t limit) {
-  const auto too_big = [&](const std::string& size) {
-    fail(ErrorKind::Limit, file + ": " + size + " bytes exceed the limit of " + std::to_string(limit) +
-                               " bytes (raise it with --max-input-bytes)");
-  };
-  std::ifstream opened;
-  std::istream* in = &std::cin;
-  if (file != "-") {
-    std::error_code error;
-    if (std::filesystem::is_directory(file, error)) fail(ErrorKind::Input, file + ": is a directory, expected a text file");
-    opened.open(file, std::ios::binary);
-    if (!opened) fail(ErrorKind::Input, file + ": cannot open the file");
-    const auto size = std::filesystem::file_size(file, error);
-    if (!error && size > limit) too_big(std::to_string(size));
-    in = &opened;
-  }
-  std::string text;
-  char buffer[1 << 16];
-  while (*in) {
-    in->read(buffer, sizeof buffer);
-    text.append(buffer, static_cast<size_t>(in->gcount()));
-    if (text.size() > limit) too_big("more than " + std::to_string(limit));
-  }
-  if (in->bad()) fail(ErrorKind::Input, file + ": read error");
-  return text;
+  return read_input_file(file, {limit, "--max-input-bytes"});
 }
 
-// The inputs, read on demand. Standard input can be read once: its text (or its error) is kept,
-// and a second "-" reads as empty, as it always did.
+// The inputs, read on demand. Standard input, a FIFO, a process substitution or a device can be
+// read once: its text (or its error) is kept for the second pass, and a second mention of it
+// reads as empty, as "-" always did. Regular files are read again.
 class InputReader {
  public:
   explicit InputReader(size_t limit) : limit_(limit) {}
-  void rewind() { stdin_uses_ = 0; }
+  void rewind() { uses_.clear(); }
   std::string read(const std::string& file) {
-    if (file != "-") return read_input(file, limit_);
-    if (stdin_uses_++ > 0) return "";
-    if (!stdin_read_) {
-      stdin_read_ = true;
+    if (!reads_once(file)) return read_input(file, limit_);
+    if (uses_[file]++ > 0) return "";
+    auto [cached, fresh] = once_.try_emplace(file);
+    if (fresh) {
       try {
-        stdin_text_ = read_input(file, limit_);
+        cached->second.text = read_input(file, limit_);
       } catch (const Error& e) {
-        stdin_error_ = std::make_unique<Error>(e);
+        cached->second.error = std::make_unique<Error>(e);
       }
     }
-    if (stdin_error_) throw *stdin_error_;
-    return stdin_text_;
+    if (cached->second.error) throw *cached->second.error;
+    return cached->second.text;
   }
 
+  // Standard input, or a path that is neither a regular file nor a folder (nor missing: those
+  // read_input reports).
+  static bool reads_once(const std::string& file) { return perceiver::reads_once(file); }
+
  private:
+  struct ReadOnce {
+    std::string text;
+    std::unique_ptr<Error> error;
+  };
   size_t limit_;
-  int stdin_uses_ = 0;
-  bool stdin_read_ = false;
-  std::string stdin_text_;
-  std::unique_ptr<Error> stdin_error_;
+  std::map<std::string, int> uses_;
+  std::map<std::string, ReadOnce> once_;
 };
 
 // A file's documents: the whole text, or with --lines each line without its newline.
@@ -121,20 +109,42 @@ std::vector<Document> split_documents(const std::string& file, const std::string
   return documents;
 }
 
-nlohmann::json document_json(const Document& document, const FilledDocument& filled) {
-  nlohmann::json masks = nlohmann::json::array();
-  for (const MaskPrediction& mask : filled.masks) {
-    nlohmann::json candidates = nlohmann::json::array();
-    for (const TokenScore& c : mask.candidates)
-      candidates.push_back({{"id", c.id}, {"token", tokenizer::token_display(c.id)}, {"p", c.p}});
-    masks.push_back({{"position", mask.position}, {"candidates", candidates}});
-  }
-  nlohmann::json line = {{"file", document.file}};
-  if (document.line > 0) line["line"] = document.line;
-  line["masks"] = masks;
-  line["text"] = tokenizer::utf8_replace_invalid(filled.text);
-  return line;
+std::string json_text(const nlohmann::json& value) {
+  return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
+
+// One document's JSON line, written as the windows run (the object nlohmann would print for
+// {"file", "line", "masks", "text"}, byte for byte), so a document with millions of masks needs
+// one window's memory, not a record's.
+class DocumentRecord {
+ public:
+  DocumentRecord(const Document& document, cli::ResultOutput& out) : out_(out) {
+    std::string head = "{\"file\":" + json_text(document.file);
+    if (document.line > 0) head += ",\"line\":" + std::to_string(document.line);
+    out_.write_part(head + ",\"masks\":[");
+  }
+  void add(const std::vector<MaskPrediction>& window) {
+    for (const MaskPrediction& mask : window) {
+      nlohmann::json candidates = nlohmann::json::array();
+      for (const TokenScore& c : mask.candidates)
+        candidates.push_back({{"id", c.id}, {"token", tokenizer::token_display(c.id)}, {"p", c.p}});
+      out_.write_part((first_ ? "" : ",") + json_text({{"position", mask.position}, {"candidates", candidates}}));
+      first_ = false;
+    }
+  }
+  void finish(const std::string& filled_text) {
+    out_.write_part("],\"text\":" + json_text(tokenizer::utf8_replace_invalid(filled_text)) + "}\n");
+    out_.end_record();
+  }
+
+ private:
+  cli::ResultOutput& out_;
+  bool first_ = true;
+};
+
+// Thrown from the window callback when a signal arrives: the document is abandoned between
+// windows.
+struct AbandonedDocument {};
 
 std::string error_json(const std::string& file, const std::string& message) {
   return nlohmann::json{{"file", file}, {"error", message}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
@@ -146,8 +156,9 @@ int run(Options options) {
     options.model_dir = cli::shipped_model_dir("byte-mlm");
     if (options.model_dir.empty())
       fail(ErrorKind::Usage, "no model folder: pass -m/--model DIR or set PERCEIVER_MLM_MODEL");
-    std::fprintf(stderr, "%s: no --model given: using the small shipped model %s (models/README.md)\n", kProgram,
-                 options.model_dir.c_str());
+    if (!options.quiet)
+      std::fprintf(stderr, "%s: no --model given: using the small shipped model %s (models/README.md)\n", kProgram,
+                   options.model_dir.c_str());
   }
   if (options.skip_existing && !options.output.empty() && !options.json)
     fail(ErrorKind::Usage, "--skip-existing with -o needs --json (the records name their input)");
@@ -179,12 +190,13 @@ int run(Options options) {
   for (size_t count : counts_per_file) total += count;
   const cli::Range range = cli::shard_range(total, shard);
 
-  cli::ResultOutput out(kProgram, options.output, options.skip_existing && !options.output.empty());
+  cli::ResultOutput out(kProgram, options.output, options.skip_existing && !options.output.empty(), shard.text());
   cli::BatchCounts counts;
   counts.total = range.size();
-  // A "-" passed over still counts as read, so that a later "-" reads as empty, as in the whole run.
+  // A "-" (or FIFO) passed over still counts as read, so that a later one reads as empty, as in
+  // the whole run.
   const auto pass_over = [&](const std::string& file) {
-    if (file != "-") return;
+    if (!InputReader::reads_once(file)) return;
     try {
       reader.read(file);
     } catch (const Error&) {
@@ -206,6 +218,7 @@ int run(Options options) {
     try {
       documents = split_documents(file, reader.read(file), options.lines);
     } catch (const Error& e) {
+      if (e.kind() == ErrorKind::Interrupted) break;  // a signal ended a wait on a pipe or FIFO
       if (e.kind() != ErrorKind::Input && e.kind() != ErrorKind::Limit) throw;
       if (out.contains(cli::input_key(file))) {
         ++counts.skipped;
@@ -216,19 +229,49 @@ int run(Options options) {
       if (options.json) out.write(error_json(file, e.what()) + "\n");
       continue;
     }
+    if (cli::interrupted()) break;  // arrived while the file was read: none of it is done
     for (size_t d = 0; d < documents.size(); ++d) {
-      if (d > 0 && cli::interrupted()) break;  // a file read is finished; with --lines, stops between lines
+      if (d > 0 && cli::interrupted()) break;  // with --lines, stops between lines
       if (!range.contains(first + d)) continue;
       const Document& document = documents[d];
       if (out.contains(cli::input_key(file, document.line))) {
         ++counts.skipped;
         continue;
       }
-      const FilledDocument filled = fill_masks(model, encode_masked_document(document.text, options.mask_spans), options.top_k);
-      if (options.json)
-        out.write(document_json(document, filled).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
-      else
-        out.write(filled.text + (options.lines ? "\n" : ""));
+      try {
+        const std::vector<int64_t> ids = encode_masked_document(document.text, options.mask_spans);
+        if (options.json) {
+          DocumentRecord record(document, out);
+          const std::string text = fill_masks(model, ids, options.top_k, [&](const std::vector<MaskPrediction>& window) {
+            if (cli::interrupted()) throw AbandonedDocument{};
+            record.add(window);
+          });
+          record.finish(text);
+        } else {
+          out.write(fill_masks(model, ids, options.top_k, [&](const std::vector<MaskPrediction>&) {
+            if (cli::interrupted()) throw AbandonedDocument{};
+          }) + (options.lines ? "\n" : ""));
+        }
+      } catch (const AbandonedDocument&) {
+        out.abandon_record();  // counted as not done by the summary
+        break;
+      } catch (const std::exception& e) {
+        // A document the model cannot fill (non-finite output) or that runs out of memory fails
+        // alone; the next may fit.
+        out.abandon_record();
+        const auto* known = dynamic_cast<const Error*>(&e);
+        if (known ? known->kind() != ErrorKind::Input : cli::exit_code_for_exception(e) != cli::kExitLimit) throw;
+        const std::string where = options.lines ? file + ":" + std::to_string(document.line) : file;
+        ++counts.failed;
+        const std::string message = where + ": " + (known ? e.what() : "out of memory (" + std::string(e.what()) + ")");
+        cli::report_input_error(kProgram, message);
+        if (options.json) {
+          nlohmann::json record = {{"file", file}, {"error", message}};
+          if (options.lines) record["line"] = document.line;
+          out.write(json_text(record) + "\n");
+        }
+        continue;
+      }
       ++counts.done;
     }
   }
@@ -257,6 +300,7 @@ int main(int argc, char** argv) {
                  "models/byte-mlm")
       ->envname("PERCEIVER_MLM_MODEL");
   app.add_flag("--lines", options.lines, "each line is a document (without its newline)");
+  app.add_flag("-q,--quiet", options.quiet, "no notes on stderr (errors are still printed)");
   app.add_flag("-j,--json", options.json, "JSON lines with the top-k candidates of every mask");
   app.add_option("-k,--top-k", options.top_k, "candidates per mask in --json output (0 = all 262)")
       ->check(CLI::NonNegativeNumber)

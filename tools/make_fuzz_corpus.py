@@ -88,6 +88,9 @@ def make_safetensors():
     out("safetensors", "f64.safetensors", struct.pack("<Q", len(text)) + text + b"\0" * 8)
     copy("safetensors", os.path.join(DATA, "bin_fixtures", "features", "expected.safetensors"), "features_expected.safetensors")
     copy("safetensors", os.path.join(DATA, "golden", "flow", "outputs.safetensors"), "flow_outputs.safetensors")
+    # Nested 3,000 deep (the parsers refuse more than 64 levels; docs/batch.md).
+    text = b'{"x": ' + b"[" * 3000 + b"]" * 3000 + b"}"
+    out("safetensors", "deep_header.safetensors", struct.pack("<Q", len(text)) + text)
 
 
 # ---- config.json and preprocessor_config.json --------------------------------------------------
@@ -122,6 +125,7 @@ def make_config():
     for name, value in processors.items():
         out("config", name, json.dumps(value, indent=2).encode())
     out("config", "minimal.json", b'{"architectures": ["PerceiverForMaskedLM"]}')
+    out("config", "deep_nesting.json", b'{"architectures": ' + b"[" * 3000 + b"]" * 3000 + b"}")
     out("config", "nulls.json", b'{"qk_channels": null, "v_channels": 64, "train_size": [8, 16], "id2label": {"0": "a", "5": "b"}}')
 
 

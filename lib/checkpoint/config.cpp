@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "common/error.h"
+#include "common/input_file.h"
 #include "common/json.h"
 
 namespace perceiver {
@@ -175,19 +176,32 @@ PerceiverConfig parse_config(const std::string& json_text, const std::string& so
   read.positive("output_num_channels", config.output_num_channels);
   read.positive("_label_trainable_num_channels", config.label_trainable_num_channels);
   config.id2label = read.id2label();
+  check_config_bounds(config, source);
   return config;
 }
 
+void check_config_bounds(const PerceiverConfig& config, const std::string& source) {
+  const auto bound = [&](const char* field, int64_t value, int64_t most) {
+    if (value > most)
+      fail(ErrorKind::ConfigInvalid, source + ": " + field + " is " + std::to_string(value) +
+                                         ", more than this implementation's bound of " + std::to_string(most) +
+                                         " (docs/checkpoints.md, \"Bounds\")");
+  };
+  for (const ConfigBound& b : kConfigBounds) bound(b.field, b.value(config), b.most);
+  // Products, each factor already bounded, so none of them overflows.
+  bound("num_latents × d_latents", config.num_latents * config.d_latents, int64_t{1} << 28);
+  bound("num_blocks × num_self_attends_per_block", config.num_blocks * config.num_self_attends_per_block, 4096);
+  bound("image_size²", config.image_size * config.image_size, int64_t{1} << 26);
+  bound("train_size[0] × train_size[1]", config.train_size[0] * config.train_size[1], int64_t{1} << 26);
+  int64_t points = 1;
+  for (int64_t d : config.output_shape) points *= d;
+  bound("the product of output_shape", points, int64_t{1} << 28);
+  bound("num_frames × audio_samples_per_frame", config.num_frames * config.audio_samples_per_frame, int64_t{1} << 28);
+}
+
 PerceiverConfig load_config(const std::string& path) {
-  struct stat info {};
-  if (::stat(path.c_str(), &info) != 0) fail(ErrorKind::ModelMissing, path + ": no such file");
-  if (S_ISDIR(info.st_mode)) fail(ErrorKind::ConfigInvalid, path + ": is a directory, not a config.json file");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail(ErrorKind::ConfigInvalid, path + ": cannot read the file");
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) fail(ErrorKind::ConfigInvalid, path + ": cannot read the file");
-  return parse_config(text.str(), path);
+  require_regular_file(path, ErrorKind::ConfigInvalid, ErrorKind::ModelMissing);
+  return parse_config(read_input_file(path, {kMaxConfigBytes, ""}, ErrorKind::ConfigInvalid), path);
 }
 
 }  // namespace perceiver

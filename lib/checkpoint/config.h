@@ -45,6 +45,45 @@ struct PerceiverConfig {
 // defaults above; a key with the wrong JSON type, a non-positive size, or an unknown
 // hidden_act / cross_attention_shape_for_attention is an Error(ConfigInvalid).
 PerceiverConfig parse_config(const std::string& json_text, const std::string& source);
+
+// Bounds on every size (and on the products that size allocations), far above every released
+// model, so that a config.json from a stranger cannot ask for 10⁹ layers, a dimension whose
+// square overflows, or a 16 GiB table before a single weight is read. Error(ConfigInvalid)
+// naming the field. parse_config applies them; docs/checkpoints.md lists them.
+struct ConfigBound {
+  const char* field;
+  int64_t most;
+  int64_t (*value)(const PerceiverConfig&);
+};
+inline constexpr ConfigBound kConfigBounds[] = {
+    {"num_latents", 65536, [](const PerceiverConfig& c) { return c.num_latents; }},
+    {"d_latents", 16384, [](const PerceiverConfig& c) { return c.d_latents; }},
+    {"d_model", 16384, [](const PerceiverConfig& c) { return c.d_model; }},
+    {"num_blocks", 64, [](const PerceiverConfig& c) { return c.num_blocks; }},
+    {"num_self_attends_per_block", 256, [](const PerceiverConfig& c) { return c.num_self_attends_per_block; }},
+    {"num_self_attention_heads", 256, [](const PerceiverConfig& c) { return c.num_self_attention_heads; }},
+    {"num_cross_attention_heads", 256, [](const PerceiverConfig& c) { return c.num_cross_attention_heads; }},
+    {"qk_channels", 16384, [](const PerceiverConfig& c) { return c.qk_channels.value_or(0); }},
+    {"v_channels", 16384, [](const PerceiverConfig& c) { return c.v_channels.value_or(0); }},
+    {"self_attention_widening_factor", 16, [](const PerceiverConfig& c) { return c.self_attention_widening_factor; }},
+    {"cross_attention_widening_factor", 16, [](const PerceiverConfig& c) { return c.cross_attention_widening_factor; }},
+    {"vocab_size", 1 << 20, [](const PerceiverConfig& c) { return c.vocab_size; }},
+    {"max_position_embeddings", 1 << 20, [](const PerceiverConfig& c) { return c.max_position_embeddings; }},
+    {"image_size", 8192, [](const PerceiverConfig& c) { return c.image_size; }},
+    {"train_size[0]", 8192, [](const PerceiverConfig& c) { return c.train_size[0]; }},
+    {"train_size[1]", 8192, [](const PerceiverConfig& c) { return c.train_size[1]; }},
+    {"num_frames", 1024, [](const PerceiverConfig& c) { return c.num_frames; }},
+    {"audio_samples_per_frame", 1 << 20, [](const PerceiverConfig& c) { return c.audio_samples_per_frame; }},
+    {"samples_per_patch", 65536, [](const PerceiverConfig& c) { return c.samples_per_patch; }},
+    {"output_shape[0]", 8192, [](const PerceiverConfig& c) { return c.output_shape[0]; }},
+    {"output_shape[1]", 8192, [](const PerceiverConfig& c) { return c.output_shape[1]; }},
+    {"output_shape[2]", 8192, [](const PerceiverConfig& c) { return c.output_shape[2]; }},
+    {"output_shape[3]", 8192, [](const PerceiverConfig& c) { return c.output_shape[3]; }},
+    {"output_num_channels", 16384, [](const PerceiverConfig& c) { return c.output_num_channels; }},
+    {"_label_trainable_num_channels", 16384, [](const PerceiverConfig& c) { return c.label_trainable_num_channels; }},
+    {"id2label entries", 1 << 20, [](const PerceiverConfig& c) { return static_cast<int64_t>(c.id2label.size()); }},
+};
+void check_config_bounds(const PerceiverConfig& config, const std::string& source);
 PerceiverConfig load_config(const std::string& path);  // Error(ModelMissing) if absent
 
 }  // namespace perceiver

@@ -12,6 +12,8 @@
 
 #include "checkpoint/safetensors.h"
 #include "common/error.h"
+#include "common/input_file.h"
+#include "common/json.h"
 
 namespace perceiver {
 
@@ -247,20 +249,11 @@ PytorchCheckpoint parse_pytorch_checkpoint(const void* bytes, size_t size, const
 }
 
 CheckpointTensors read_sharded_checkpoint(const std::string& index_path, const WeightsLimits& limits) {
-  std::ifstream in(index_path);
-  if (!in) fail(fs::exists(index_path) ? ErrorKind::ModelFormat : ErrorKind::ModelMissing,
-                index_path + ": cannot read the file");
-  std::error_code size_error;
-  const uintmax_t index_bytes = fs::file_size(index_path, size_error);
-  if (!size_error && index_bytes > limits.max_header_bytes)  // the index is the sharded model's header
-    fail(ErrorKind::Limit, index_path + ": " + std::to_string(index_bytes) + " bytes, more than the limit of " +
-                               std::to_string(limits.max_header_bytes) + " (raise it with --max-header-bytes)");
-  nlohmann::json index;
-  try {
-    index = nlohmann::json::parse(in);
-  } catch (const nlohmann::json::exception& e) {
-    fail(ErrorKind::ModelFormat, index_path + ": not valid JSON (" + e.what() + ")");
-  }
+  require_regular_file(index_path, ErrorKind::ModelFormat, ErrorKind::ModelMissing);
+  // The index is the sharded model's header: the same limit.
+  const std::string index_text =
+      read_input_file(index_path, {limits.max_header_bytes, "--max-header-bytes"}, ErrorKind::ModelFormat);
+  const nlohmann::json index = parse_json(index_text, index_path, ErrorKind::ModelFormat);
   const auto map = index.is_object() ? index.find("weight_map") : index.end();
   if (!index.is_object() || map == index.end() || !map->is_object())
     fail(ErrorKind::ModelFormat, index_path + ": no \"weight_map\" object");

@@ -15,6 +15,7 @@
 #include <tuple>
 
 #include "common/atomic_file.h"
+#include "common/json.h"
 
 namespace perceiver {
 
@@ -112,6 +113,8 @@ Json parse_header_json(const char* text, size_t length, const Reporter& report) 
   std::set<std::string> seen;
   std::string duplicate;
   const Json::parser_callback_t note_duplicates = [&](int depth, Json::parse_event_t event, Json& parsed) {
+    if (depth > kMaxJsonDepth)  // copying or printing a deeper value would recurse that deep
+      report.fault("header is JSON nested more than " + std::to_string(kMaxJsonDepth) + " levels deep");
     if (depth == 1 && event == Json::parse_event_t::key && duplicate.empty()) {
       const std::string& key = parsed.get_ref<const std::string&>();
       if (!seen.insert(key).second) duplicate = key;
@@ -123,9 +126,7 @@ Json parse_header_json(const char* text, size_t length, const Reporter& report) 
     header = Json::parse(text, text + length, note_duplicates);
   } catch (const Json::exception& e) {
     // Drop nlohmann's "[json.exception.parse_error.101] " prefix; the rest says where and why.
-    std::string why = e.what();
-    const size_t bracket = why.find("] ");
-    if (bracket != std::string::npos) why = why.substr(bracket + 2);
+    std::string why = json_error_reason(e);
     if (why.size() > 300) why = why.substr(0, 300) + "...";  // it quotes the offending token
     report.fault("header is not valid JSON: " + why);
   }
@@ -348,7 +349,9 @@ const Tensor* SafetensorsFile::find(const std::string& name) const {
 
 SafetensorsFile read_safetensors(const std::string& path, ErrorKind error_kind, const SafetensorsLimits& limits) {
   const Reporter report{path, error_kind};
-  FdCloser file{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
+  // O_NONBLOCK: opening a FIFO must not wait for a writer (it is refused below); regular files
+  // ignore the flag.
+  FdCloser file{::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK)};
   if (file.fd < 0) {
     const int error = errno;
     // A missing weights file is its own category; for other callers (inputs) it stays theirs.

@@ -261,7 +261,9 @@ void ZipArchive::verify_crc(const ZipEntry& entry) const {
 }
 
 MappedFile map_file(const std::string& path, ErrorKind kind) {
-  FdCloser file{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
+  // O_NONBLOCK: opening a FIFO must not wait for a writer (it is refused below); regular files
+  // ignore the flag.
+  FdCloser file{::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK)};
   if (file.fd < 0) {
     const int error = errno;
     if (error == ENOENT) fail(kind == ErrorKind::ModelFormat ? ErrorKind::ModelMissing : kind, path + ": no such file");

@@ -10,11 +10,15 @@
 
 namespace perceiver::cli {
 
+// The most threads -t accepts: far more than any machine's cores, far fewer than the 65,536 at
+// which libgomp fails to create its threads and the process dies.
+inline constexpr int kMaxThreads = 1024;
+
 // -t/--threads N (env PERCEIVER_THREADS; 0 = all cores).
 inline CLI::Option* add_threads_option(CLI::App& app, int& threads) {
-  return app.add_option("-t,--threads", threads, "worker threads (0 = all cores)")
+  return app.add_option("-t,--threads", threads, "worker threads (0 = all cores; at most 1024)")
       ->envname("PERCEIVER_THREADS")
-      ->check(CLI::NonNegativeNumber)
+      ->check(CLI::Range(0, kMaxThreads))
       ->capture_default_str();
 }
 
@@ -61,15 +65,8 @@ inline CLI::Option* add_skip_existing_flag(CLI::App& app, bool& skip, const std:
   return app.add_flag("--skip-existing", skip, what);
 }
 
-// Parses argv; returns -1 to go on, else the code to exit with (0 after --help, 2 on bad usage).
-inline int parse_arguments(CLI::App& app, int argc, char** argv) {
-  try {
-    app.parse(argc, argv);
-    return -1;
-  } catch (const CLI::ParseError& e) {
-    const int code = app.exit(e);
-    return code == 0 ? 0 : 2;
-  }
-}
+// Parses argv; returns -1 to go on, else the code to exit with (0 after --help, 2 on bad usage,
+// reported as one line: "tool: error: …", control characters escaped).
+int parse_arguments(CLI::App& app, int argc, char** argv);
 
 }  // namespace perceiver::cli

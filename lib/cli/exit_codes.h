@@ -25,9 +25,15 @@ enum ExitCode : int {
 };
 
 int exit_code_for(ErrorKind kind);
+// The exit code for any exception: an Error's kind; std::bad_alloc and oneDNN's out-of-memory
+// errors → kExitLimit; anything else → kExitInternal.
+int exit_code_for_exception(const std::exception& error);
 
 // Prints "program: error: message" on stderr (one line) and returns the exit code for `error`.
 int report(const char* program, const std::exception& error);
+
+// Prints "program: error: message" for one failed input of a batch (escaped like report()).
+void report_input_error(const char* program, const std::string& message);
 
 // Runs `body` and turns any exception into report(); returns body's result otherwise.
 int run_guarded(const char* program, const std::function<int()>& body);

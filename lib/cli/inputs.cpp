@@ -1,11 +1,17 @@
 #include "cli/inputs.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
+#include <cstdio>
+#include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <iostream>
+#include <set>
+#include <sstream>
+#include <utility>
 
 #include "common/error.h"
+#include "common/input_file.h"
 
 namespace perceiver::cli {
 
@@ -26,51 +32,85 @@ bool wanted(const fs::path& path, const InputOptions& options) {
   return std::find(options.extensions.begin(), options.extensions.end(), extension) != options.extensions.end();
 }
 
-void add_directory(const fs::path& dir, const InputOptions& options, std::vector<std::string>& out) {
-  std::vector<fs::path> files, subdirs;
-  std::error_code error;
-  for (const auto& entry : fs::directory_iterator(dir, error)) {
-    if (entry.is_directory(error)) subdirs.push_back(entry.path());
-    else if (wanted(entry.path(), options)) files.push_back(entry.path());
-  }
-  if (error) fail(ErrorKind::Input, dir.string() + ": cannot list the directory (" + error.message() + ")");
-  std::sort(files.begin(), files.end());
-  std::sort(subdirs.begin(), subdirs.end());
-  for (const auto& file : files) out.push_back(file.string());
-  if (options.recursive)
-    for (const auto& sub : subdirs) add_directory(sub, options, out);
-}
+// One expansion: the folders already listed (device, inode), so a symbolic link to "." or ".."
+// or any other loop lists each real folder once.
+struct Walk {
+  const InputOptions& options;
+  std::vector<std::string>& out;
+  std::set<std::pair<dev_t, ino_t>> visited;
 
-void add_list(std::istream& in, const std::string& name, const InputOptions& options, std::vector<std::string>& out);
-
-void add_argument(const std::string& argument, const InputOptions& options, std::vector<std::string>& out) {
-  if (argument == "-") return add_list(std::cin, "standard input", options, out);
-  if (argument.size() > 1 && argument[0] == '@') {
-    std::ifstream list(argument.substr(1));
-    if (!list) fail(ErrorKind::Input, argument.substr(1) + ": cannot open the list file");
-    return add_list(list, argument.substr(1), options, out);
+  void note(const std::string& message) const {
+    std::fprintf(stderr, "%s%s%s\n", options.program ? options.program : "", options.program ? ": " : "", message.c_str());
   }
-  if (fs::is_directory(argument)) return add_directory(argument, options, out);
-  out.push_back(argument);
-}
 
-// One path per line; blank lines and lines starting with '#' are skipped. Entries are taken as
-// given (a directory in a list is expanded like an argument).
-void add_list(std::istream& in, const std::string& name, const InputOptions& options, std::vector<std::string>& out) {
-  std::string line;
-  while (std::getline(in, line)) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.empty() || line[0] == '#') continue;
-    if (line == "-" || line[0] == '@') fail(ErrorKind::Input, name + ": a list cannot name another list ('" + line + "')");
-    add_argument(line, options, out);
+  void add_directory(const fs::path& dir, bool top) {
+    struct stat info {};
+    if (::stat(dir.c_str(), &info) == 0 && !visited.insert({info.st_dev, info.st_ino}).second) {
+      note(dir.string() + ": a folder already listed (reached again through a symbolic link), skipped");
+      return;
+    }
+    std::vector<fs::path> files, subdirs;
+    std::error_code error;
+    fs::directory_iterator it(dir, error);
+    if (error) {
+      if (top) fail(ErrorKind::Input, dir.string() + ": cannot list the directory (" + error.message() + ")");
+      note(dir.string() + ": cannot list the folder (" + error.message() + "), skipped");
+      return;
+    }
+    for (; it != fs::directory_iterator(); it.increment(error)) {
+      if (error) break;
+      const fs::path& path = it->path();
+      struct stat entry {};
+      if (::stat(path.c_str(), &entry) != 0) {  // dangling or looping link, or gone since listed
+        if (wanted(path, options))
+          note(path.string() + ": " + (errno == ELOOP ? "a symbolic link loop" : "a dangling symbolic link") +
+               ", skipped");
+        continue;
+      }
+      if (S_ISDIR(entry.st_mode)) subdirs.push_back(path);
+      else if (!wanted(path, options)) continue;
+      else if (S_ISREG(entry.st_mode)) files.push_back(path);
+      else note(path.string() + ": not a regular file (a FIFO, device or socket), skipped");
+    }
+    if (error) note(dir.string() + ": listing stopped early (" + error.message() + ")");
+    std::sort(files.begin(), files.end());
+    std::sort(subdirs.begin(), subdirs.end());
+    for (const auto& file : files) out.push_back(file.string());
+    if (options.recursive)
+      for (const auto& sub : subdirs) add_directory(sub, false);
   }
-}
+
+  void add_argument(const std::string& argument) {
+    if (argument == "-") return add_list(read_input_file("-", {kMaxListBytes, ""}), "standard input");
+    if (argument.size() > 1 && argument[0] == '@') {
+      const std::string list = argument.substr(1);
+      return add_list(read_input_file(list, {kMaxListBytes, ""}), list);
+    }
+    std::error_code error;
+    if (fs::is_directory(argument, error)) return add_directory(argument, true);
+    out.push_back(argument);  // a file, or something that fails later as that input (missing, a loop)
+  }
+
+  // One path per line; blank lines and lines starting with '#' are skipped. Entries are taken
+  // as given (a directory in a list is expanded like an argument).
+  void add_list(const std::string& text, const std::string& name) {
+    std::istringstream in(text);
+    std::string line;
+    while (std::getline(in, line)) {
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      if (line.empty() || line[0] == '#') continue;
+      if (line == "-" || line[0] == '@') fail(ErrorKind::Input, name + ": a list cannot name another list ('" + line + "')");
+      add_argument(line);
+    }
+  }
+};
 
 }  // namespace
 
 std::vector<std::string> expand_inputs(const std::vector<std::string>& arguments, const InputOptions& options) {
   std::vector<std::string> out;
-  for (const std::string& argument : arguments) add_argument(argument, options, out);
+  Walk walk{options, out, {}};
+  for (const std::string& argument : arguments) walk.add_argument(argument);
   return out;
 }
 

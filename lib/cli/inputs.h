@@ -3,15 +3,24 @@
 // sorted by name (with `recursive`, sub-folders too, each sorted); "@list" reads one path per
 // line from a file; "-" reads such a list from stdin. Paths that do not exist are kept, so the
 // tool reports them as failed inputs in order instead of aborting the batch.
+// Folder walks visit each real folder once (by device and inode, so a symbolic link to "." or
+// ".." adds nothing), follow symbolic links to files, and skip, with one note on stderr each, a
+// dangling or looping link and anything that is not a regular file (a FIFO, a device, a socket)
+// among the wanted names; they never block on such an entry and never abort the batch for it.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
 namespace perceiver::cli {
 
+// The most a path list (@list or "-") may hold.
+inline constexpr uint64_t kMaxListBytes = uint64_t{1} << 30;
+
 struct InputOptions {
   bool recursive = false;
+  const char* program = nullptr;  // prefixes the notes on stderr
   std::vector<std::string> extensions;  // lower-case, with the dot: {".jpg", ".png"}; empty = all
 };
 

@@ -19,7 +19,9 @@ void install(int signal) {
   struct sigaction action {};
   action.sa_handler = record_signal;
   sigemptyset(&action.sa_mask);
-  action.sa_flags = SA_RESTART | SA_RESETHAND;  // reads and writes go on; a second signal ends the process
+  // No SA_RESTART: a read waiting on a silent pipe or FIFO returns EINTR, and the tool stops
+  // (common/input_file.h) instead of waiting on. SA_RESETHAND: a second signal ends the process.
+  action.sa_flags = SA_RESETHAND;
   ::sigaction(signal, &action, nullptr);
 }
 

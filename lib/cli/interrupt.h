@@ -4,6 +4,9 @@
 // written to a temporary name and renamed, so an abandoned item leaves nothing), print the
 // summary and exit with kExitInterrupted (11).
 //
+// A signal that arrives while the tool waits for input (a FIFO's open, a read from a pipe or
+// terminal) ends that wait: the read fails with Error(Interrupted), exit code 11.
+//
 // The handlers are one-shot: a second SIGINT/SIGTERM ends the process at once with the default
 // action (like kill -9: final files are never partial, but a temporary file being written may
 // remain; --skip-existing runs remove those of their own outputs). A SIGINT that was ignored when

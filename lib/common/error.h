@@ -15,7 +15,8 @@ enum class ErrorKind {
   ConfigInvalid,   // config.json malformed or an unsupported architecture
   Input,           // an input file unreadable or invalid
   Output,          // an output could not be written
-  Limit,           // a size limit was exceeded (the message names the flag that raises it)
+  Limit,           // a size limit was exceeded (the message names the flag that raises it), or out of memory
+  Interrupted,     // SIGINT or SIGTERM arrived while waiting for input (a FIFO, a pipe)
   Internal,        // a bug or an unexpected library failure
 };
 

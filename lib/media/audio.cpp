@@ -139,6 +139,10 @@ Audio read_mono(SNDFILE* file, const SF_INFO& info, const std::string& name, con
     for (sf_count_t f = 0; f < got; ++f) {
       double sum = 0;
       for (int64_t c = 0; c < channels; ++c) sum += buffer[static_cast<size_t>(f * channels + c)];
+      // A float file can hold NaN or infinity; the model would turn one into NaN everywhere.
+      if (!std::isfinite(sum))
+        fail(ErrorKind::Input, name + ": cannot read audio (a NaN or infinite sample at frame " +
+                                   std::to_string(audio.samples.size()) + ")");
       audio.samples.push_back(static_cast<float>(sum / static_cast<double>(channels)));
     }
   }

@@ -10,6 +10,7 @@
 
 #include "common/atomic_file.h"
 #include "common/error.h"
+#include "common/input_file.h"
 
 namespace perceiver {
 
@@ -266,25 +267,36 @@ Image decode_image(const uint8_t* bytes, size_t size, const std::string& name, c
   return apply_exif_orientation(image, orientation);
 }
 
-Image load_image(const std::string& path, const ImageLimits& limits) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail(ErrorKind::Input, path + ": cannot open the file");
-  std::vector<uint8_t> bytes;
-  char chunk[1 << 16];
-  for (;;) {
-    in.read(chunk, sizeof chunk);
-    const std::streamsize got = in.gcount();
-    if (got > 0) {
-      if (bytes.size() + static_cast<size_t>(got) > static_cast<size_t>(INT_MAX))
-        unreadable(path, "file larger than 2 GiB");
-      bytes.insert(bytes.end(), chunk, chunk + got);
-    }
-    if (!in) break;
+// Whether `start` (a file's first bytes) can begin an image stb_image reads: a known signature,
+// or for TGA (which has none) a header with a valid image type. Refuses /dev/zero or a text file
+// as an image after its first chunk instead of after reading all of it.
+namespace {
+
+bool may_be_image(const std::string& start) {
+  const auto begins = [&](const char* magic) { return start.compare(0, std::strlen(magic), magic) == 0; };
+  if (begins("\x89PNG") || begins("\xff\xd8\xff") || begins("GIF8") || begins("BM") || begins("8BPS") ||
+      begins("#?RADIANCE") || begins("#?RGBE") || begins("\x53\x80\xf6\x34"))
+    return true;
+  if (start.size() >= 2 && start[0] == 'P' && start[1] >= '1' && start[1] <= '6') return true;
+  if (start.size() >= 18) {  // TGA: colour-map type 0 or 1, image type 1-3 or 9-11
+    const unsigned char map_type = static_cast<unsigned char>(start[1]), type = static_cast<unsigned char>(start[2]);
+    return map_type <= 1 && ((type >= 1 && type <= 3) || (type >= 9 && type <= 11));
   }
-  // A read error (or a directory, whose read fails with EISDIR) leaves badbit set or nothing read
-  // without reaching a regular end of file.
-  if (in.bad() || (!in.eof() && bytes.empty())) fail(ErrorKind::Input, path + ": cannot open the file");
-  return decode_image(bytes.data(), bytes.size(), path, limits);
+  return false;
+}
+
+}  // namespace
+
+std::string read_image_file(const std::string& path) {
+  // stb_image takes an int length: 2 GiB is the most it can read.
+  return read_input_file(path, {static_cast<uint64_t>(INT_MAX), ""}, ErrorKind::Input, [&](const std::string& start) {
+    if (!may_be_image(start)) unreadable(path, start.empty() ? "empty file" : "unknown image format");
+  });
+}
+
+Image load_image(const std::string& path, const ImageLimits& limits) {
+  const std::string bytes = read_image_file(path);
+  return decode_image(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), path, limits);
 }
 
 void write_png(const std::string& path, const Image& image) {

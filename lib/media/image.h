@@ -24,6 +24,11 @@ struct ImageLimits {
 // and Error(Limit) when its header announces more than limits.max_pixels pixels.
 Image load_image(const std::string& path, const ImageLimits& limits = {});
 
+// The bytes of an image file as load_image reads them (common/input_file.h: sized first, a FIFO
+// or device read once; refused after its first bytes when they begin no image format stb_image
+// reads, so /dev/zero is not read to the end).
+std::string read_image_file(const std::string& path);
+
 // The same for an image file already in memory; `name` (usually the path) starts every message.
 Image decode_image(const uint8_t* bytes, size_t size, const std::string& name, const ImageLimits& limits = {});
 

@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "common/error.h"
+#include "common/input_file.h"
 #include "common/json.h"
 
 namespace perceiver {
@@ -264,13 +265,9 @@ ImageProcessorConfig load_image_processor_config(const std::string& model_dir) {
     if (errno == ENOENT || errno == ENOTDIR) return {};  // no file: the released checkpoints' settings
     fail(ErrorKind::ConfigInvalid, path + ": cannot read the file");
   }
-  if (S_ISDIR(info.st_mode)) fail(ErrorKind::ConfigInvalid, path + ": is a directory, not a JSON file");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail(ErrorKind::ConfigInvalid, path + ": cannot read the file");
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) fail(ErrorKind::ConfigInvalid, path + ": cannot read the file");
-  return parse_image_processor_config(text.str(), path);
+  require_regular_file(path, ErrorKind::ConfigInvalid, ErrorKind::ConfigInvalid);
+  return parse_image_processor_config(
+      read_input_file(path, {kMaxConfigBytes, ""}, ErrorKind::ConfigInvalid), path);
 }
 
 Image center_crop(const Image& image, int64_t crop_size, int64_t size) {

@@ -1,5 +1,7 @@
 #include "models/clip_autoencoder.h"
 
+#include "models/finite_output.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -79,6 +81,9 @@ WindowReconstruction ClipAutoencoder::reconstruct(const Tensor& video, const Ten
       else audio_part.push_back(audio_part.back());
     }
     const MultimodalOutputs part = model_.decode(latents, audio_part, image_part);
+    require_finite_output(part.audio, "audio reconstruction", model_.weights_source());
+    require_finite_output(part.image, "image reconstruction", model_.weights_source());
+    require_finite_output(part.label, "label logits", model_.weights_source());
     if (real_audio)  // consecutive tokens → consecutive samples
       std::memcpy(audio_out + audio_part.front() * spp, part.audio.data<float>(), real_audio * spp * sizeof(float));
     if (real_image)  // consecutive pixels → consecutive (t, y, x, c) values

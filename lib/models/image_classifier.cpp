@@ -35,7 +35,8 @@ bool is_image_classifier(const std::string& architecture) {
 }
 
 ImageClassifier::ImageClassifier(const PerceiverConfig& config, Weights& weights)
-    : preprocessor_(make_preprocessor(config, weights)),
+    : weights_source_(weights.source()),
+      preprocessor_(make_preprocessor(config, weights)),
       encoder_(weights, config, preprocessor_->channels()),
       query_(weights.take("perceiver.decoder.decoder.output_position_encodings.position_embeddings", {1, config.d_latents})),
       decoder_(weights, "perceiver.decoder.decoder", classification_decoder_shape(config)) {}

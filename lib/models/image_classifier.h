@@ -5,6 +5,8 @@
 // Shapes: pixel_values [B, 3, H, W] → x [B, M, C] → latents [B, N, D] → logits [B, num_labels].
 #pragma once
 
+#include <string>
+
 #include <memory>
 
 #include "adapters/image_conv_preprocessor.h"
@@ -24,7 +26,11 @@ class ImageClassifier {
   int64_t num_labels() const { return decoder_.output_channels(); }
   Tensor forward(const Tensor& pixel_values, const Trace* trace = nullptr) const;  // [B, num_labels]
 
+  // The weights file it was built from (for messages: a non-finite output blames it).
+  const std::string& weights_source() const { return weights_source_; }
+
  private:
+  std::string weights_source_;
   std::unique_ptr<InputPreprocessor> preprocessor_;
   Encoder encoder_;
   Tensor query_;  // [1, D]

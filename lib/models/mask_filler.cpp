@@ -1,5 +1,7 @@
 #include "models/mask_filler.h"
 
+#include "models/finite_output.h"
+
 #include <algorithm>
 #include <cmath>
 
@@ -41,52 +43,80 @@ void append_token_text(std::string& text, int64_t id) {
 
 }  // namespace
 
-FilledDocument fill_masks(const MaskedLanguageModel& model, const std::vector<int64_t>& ids, int64_t top_k) {
+std::string fill_masks(const MaskedLanguageModel& model, const std::vector<int64_t>& ids, int64_t top_k,
+                       const WindowPredictions& on_window) {
   const int64_t length = static_cast<int64_t>(ids.size());
   const int64_t capacity = model.max_length() - 2;
   if (capacity < 1) fail(ErrorKind::ConfigInvalid, "max_position_embeddings must be at least 3 to hold [CLS] x [SEP]");
-
-  std::vector<int64_t> masked;
-  for (int64_t i = 0; i < length; ++i)
-    if (ids[i] == tokenizer::kMask) masked.push_back(i);
-
-  FilledDocument result;
-  std::vector<int64_t> best(ids.begin(), ids.end());
   const std::vector<int64_t> starts = window_starts(length, capacity);
-  // owner[j]: the window whose centre is nearest to masked byte j.
-  std::vector<size_t> owner(masked.size(), 0);
-  for (size_t j = 0; j < masked.size(); ++j) {
+  const int64_t stride = std::max<int64_t>(1, capacity / 2);
+  const int64_t windows = static_cast<int64_t>(starts.size());
+  // The window whose centre is nearest to position p (the earlier on a tie): only the few
+  // windows that hold p are candidates, so this is O(1) per mask, not O(windows).
+  const auto owner_of = [&](int64_t p) {
+    int64_t best = -1;
     double best_distance = INFINITY;
-    for (size_t w = 0; w < starts.size(); ++w) {
+    const auto consider = [&](int64_t w) {
       const int64_t end = std::min(length, starts[w] + capacity);
-      if (masked[j] < starts[w] || masked[j] >= end) continue;
-      const double distance = std::fabs(masked[j] - (starts[w] + end - 1) / 2.0);
-      if (distance < best_distance) best_distance = distance, owner[j] = w;
-    }
-  }
+      if (p < starts[w] || p >= end) return;
+      const double distance = std::fabs(static_cast<double>(p) - static_cast<double>(starts[w] + end - 1) / 2.0);
+      if (distance < best_distance) best_distance = distance, best = w;
+    };
+    const int64_t first = std::max<int64_t>(0, (p - capacity + 1 + stride - 1) / stride);
+    for (int64_t w = first; w <= std::min(windows - 2, p / stride); ++w) consider(w);
+    consider(windows - 1);
+    return best;
+  };
 
-  result.masks.resize(masked.size());
-  for (size_t w = 0; w < starts.size(); ++w) {
-    std::vector<size_t> mine;
-    for (size_t j = 0; j < masked.size(); ++j)
-      if (owner[j] == w) mine.push_back(j);
-    if (mine.empty()) continue;
-    const int64_t start = starts[w], end = std::min(length, start + capacity);
-    std::vector<int64_t> window = {tokenizer::kCls};  // [CLS] window bytes [SEP]
-    window.insert(window.end(), ids.begin() + start, ids.begin() + end);
-    window.push_back(tokenizer::kSep);
-    std::vector<int64_t> positions;
-    for (size_t j : mine) positions.push_back(masked[j] - start + 1);
-    const Tensor logits = model.logits_at(window, positions);  // [|mine|, V]
-    const int64_t vocab = logits.dim(1);
-    for (size_t i = 0; i < mine.size(); ++i) {
-      MaskPrediction& prediction = result.masks[mine[i]];
-      prediction.position = masked[mine[i]] + 1;
-      prediction.candidates = top_candidates(logits.data<float>() + i * vocab, vocab, top_k);
-      best[masked[mine[i]]] = top_candidates(logits.data<float>() + i * vocab, vocab, 1).front().id;
+  std::string text;  // the filled document
+  text.reserve(ids.size());
+  std::vector<int64_t> window_ids, positions, mine;  // reused for every window
+  std::vector<MaskPrediction> predictions;
+  int64_t next = 0;  // the first position not yet written to text
+  // Owners never decrease along the document, so one pass over the positions assigns every mask
+  // to its window, window by window, in position order.
+  int64_t p = 0;
+  while (p < length) {
+    if (ids[p] != tokenizer::kMask) {
+      ++p;
+      continue;
     }
+    const int64_t w = owner_of(p);
+    mine.clear();
+    const int64_t end = std::min(length, starts[w] + capacity);
+    for (int64_t q = p; q < end; ++q)
+      if (ids[q] == tokenizer::kMask) {
+        if (owner_of(q) != w) break;
+        mine.push_back(q);
+      }
+    window_ids.assign(1, tokenizer::kCls);  // [CLS] window bytes [SEP]
+    window_ids.insert(window_ids.end(), ids.begin() + starts[w], ids.begin() + end);
+    window_ids.push_back(tokenizer::kSep);
+    positions.clear();
+    for (int64_t q : mine) positions.push_back(q - starts[w] + 1);
+    const Tensor logits = model.logits_at(window_ids, positions);  // [|mine|, V]
+    require_finite_output(logits, "logits", model.weights_source());
+    const int64_t vocab = logits.dim(1);
+    predictions.resize(mine.size());
+    for (size_t i = 0; i < mine.size(); ++i) {
+      for (; next < mine[i]; ++next) append_token_text(text, ids[next]);
+      predictions[i].position = mine[i] + 1;
+      predictions[i].candidates = top_candidates(logits.data<float>() + static_cast<int64_t>(i) * vocab, vocab, top_k);
+      append_token_text(text, top_candidates(logits.data<float>() + static_cast<int64_t>(i) * vocab, vocab, 1).front().id);
+      ++next;
+    }
+    if (on_window) on_window(predictions);
+    p = mine.back() + 1;
   }
-  for (int64_t id : best) append_token_text(result.text, id);
+  for (; next < length; ++next) append_token_text(text, ids[next]);
+  return text;
+}
+
+FilledDocument fill_masks(const MaskedLanguageModel& model, const std::vector<int64_t>& ids, int64_t top_k) {
+  FilledDocument result;
+  result.text = fill_masks(model, ids, top_k, [&](const std::vector<MaskPrediction>& window) {
+    result.masks.insert(result.masks.end(), window.begin(), window.end());
+  });
   return result;
 }
 

@@ -8,6 +8,7 @@
 // sides; only windows that own a masked byte are run, and only masked positions are decoded.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,14 @@ struct FilledDocument {
 
 // ids: the document's ids without framing (from encode_masked_document). top_k 0 = all.
 FilledDocument fill_masks(const MaskedLanguageModel& model, const std::vector<int64_t>& ids, int64_t top_k);
+
+// The same, streamed: `on_window` receives the predictions of each window that owns masks, as
+// soon as that window ran (masks in position order over all calls; the vector is reused), and
+// the filled text is returned. Memory beyond the document's own bytes is one window's, however
+// many masks there are; throwing from `on_window` (e.g. on SIGTERM) stops between windows.
+using WindowPredictions = std::function<void(const std::vector<MaskPrediction>&)>;
+std::string fill_masks(const MaskedLanguageModel& model, const std::vector<int64_t>& ids, int64_t top_k,
+                       const WindowPredictions& on_window);
 
 // The window starts for a document of `length` bytes and a content capacity of `capacity`.
 std::vector<int64_t> window_starts(int64_t length, int64_t capacity);

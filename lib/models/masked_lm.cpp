@@ -26,7 +26,8 @@ DecoderShape language_decoder_shape(const PerceiverConfig& config) {
 }  // namespace
 
 MaskedLanguageModel::MaskedLanguageModel(const PerceiverConfig& config, Weights& weights)
-    : preprocessor_(weights, config),
+    : weights_source_(weights.source()),
+      preprocessor_(weights, config),
       encoder_(weights, config, config.d_model),
       queries_(weights.take("perceiver.decoder.output_position_encodings.position_embeddings",
                             {config.max_position_embeddings, config.d_model})),

@@ -5,6 +5,8 @@
 // P = max_position_embeddings (decoder queries), V = vocab_size.
 #pragma once
 
+#include <string>
+
 #include <vector>
 
 #include "adapters/text_preprocessor.h"
@@ -32,7 +34,11 @@ class MaskedLanguageModel {
   // Equal to forward() at those rows: padding contributes nothing and queries are independent.
   Tensor logits_at(const std::vector<int64_t>& ids, const std::vector<int64_t>& positions) const;
 
+  // The weights file it was built from (for messages: a non-finite output blames it).
+  const std::string& weights_source() const { return weights_source_; }
+
  private:
+  std::string weights_source_;
   Tensor decode(const Tensor& queries, const Tensor& latents) const;  // [B, O, C] → [B, O, V]
 
   TextPreprocessor preprocessor_;

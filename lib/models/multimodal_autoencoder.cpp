@@ -25,7 +25,8 @@ kernels::Linear take_head(Weights& weights, const std::string& modality, int64_t
 }  // namespace
 
 MultimodalAutoencoder::MultimodalAutoencoder(const PerceiverConfig& config, Weights& weights)
-    : preprocessor_(weights, config),
+    : weights_source_(weights.source()),
+      preprocessor_(weights, config),
       encoder_(weights, config, preprocessor_.channels()),
       queries_(weights, config),
       decoder_(weights, "perceiver.decoder.decoder", multimodal_decoder_shape(config, queries_.channels())),

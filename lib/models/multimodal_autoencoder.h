@@ -8,6 +8,8 @@
 // decode(points) → audio [B, |ia|·spp], image [B, |ii|, 3], label [B, L].
 #pragma once
 
+#include <string>
+
 #include <vector>
 
 #include "adapters/multimodal_preprocessor.h"
@@ -38,7 +40,11 @@ class MultimodalAutoencoder {
   MultimodalOutputs decode(const Tensor& latents, const std::vector<int64_t>& audio_points,
                            const std::vector<int64_t>& image_points, const Trace* trace = nullptr) const;
 
+  // The weights file it was built from (for messages: a non-finite output blames it).
+  const std::string& weights_source() const { return weights_source_; }
+
  private:
+  std::string weights_source_;
   MultimodalPreprocessor preprocessor_;
   Encoder encoder_;
   MultimodalQueries queries_;

@@ -23,7 +23,8 @@ DecoderShape flow_decoder_shape(const PerceiverConfig& config, int64_t query_cha
 }  // namespace
 
 OpticalFlowModel::OpticalFlowModel(const PerceiverConfig& config, Weights& weights)
-    : height_(config.train_size.at(0)), width_(config.train_size.at(1)),
+    : weights_source_(weights.source()),
+      height_(config.train_size.at(0)), width_(config.train_size.at(1)),
       preprocessor_(make_flow_preprocessor(weights, config)),
       encoder_(weights, config, preprocessor_->channels()),
       decoder_(weights, "perceiver.decoder.decoder", flow_decoder_shape(config, preprocessor_->channels())) {}

@@ -6,6 +6,8 @@
 // → flow [B, H, W, 2] (channel 0 rightwards, 1 downwards; × 20 gives pixels).
 #pragma once
 
+#include <string>
+
 #include <memory>
 
 #include "adapters/flow_preprocessor.h"
@@ -28,7 +30,11 @@ class OpticalFlowModel {
   // Queries decoded per pass: bounds the decoder's memory whatever the tile size.
   static constexpr int64_t kQueryChunk = 16384;
 
+  // The weights file it was built from (for messages: a non-finite output blames it).
+  const std::string& weights_source() const { return weights_source_; }
+
  private:
+  std::string weights_source_;
   int64_t height_, width_;
   std::unique_ptr<InputPreprocessor> preprocessor_;
   Encoder encoder_;

@@ -92,7 +92,9 @@ TEST_CASE("shard blocks: contiguous, in order, sizes differ by at most one, earl
 TEST_CASE("JSON-lines journal: a torn last line is cut off, a foreign line is refused") {
   const std::string dir = test::temp_dir();
   const std::string path = dir + "/out.jsonl";
-  const std::string kept = "{\"file\":\"a\",\"top\":[]}\n{\"file\":\"b\",\"line\":2,\"x\":1}\n";
+  const std::string header = cli::journal_header("test", "0/1");
+  CHECK(header == "{\"perceiver_journal\":1,\"shard\":\"0/1\",\"tool\":\"test\"}\n");
+  const std::string kept = header + "{\"file\":\"a\",\"top\":[]}\n{\"file\":\"b\",\"line\":2,\"x\":1}\n";
   for (const std::string& torn : {std::string("{\"file\":\"c\",\"to"), std::string("{\"file\":\"c\"}"), std::string("nonsense\n")}) {
     test::write_text(path, kept + torn);
     {
@@ -106,9 +108,17 @@ TEST_CASE("JSON-lines journal: a torn last line is cut off, a foreign line is re
     }
     CHECK(test::read_text(path) == kept + "{\"file\":\"c\"}\n");
   }
-  test::write_text(path, "{\"file\":\"a\"}\nnot json\n{\"file\":\"b\"}\n");
-  test::expect_error([&] { cli::ResultOutput out("test", path, true); }, ErrorKind::Output, path + ":2", "not a record");
-  // Whole mode: nothing is written before close().
+  test::write_text(path, header + "{\"file\":\"a\"}\nnot json\n{\"file\":\"b\"}\n");
+  test::expect_error([&] { cli::ResultOutput out("test", path, true); }, ErrorKind::Output, path + ":3", "not a record");
+  // A new journal starts with its line.
+  const std::string fresh = dir + "/fresh.jsonl";
+  {
+    cli::ResultOutput out("test", fresh, true, "2/5");
+    out.write("{\"file\":\"a\"}\n");
+    out.close();
+  }
+  CHECK(test::read_text(fresh) == cli::journal_header("test", "2/5") + "{\"file\":\"a\"}\n");
+  // Whole mode: nothing is written before close(), and no journal line.
   const std::string whole = dir + "/whole.jsonl";
   cli::ResultOutput out("test", whole, false);
   out.write("{\"file\":\"a\"}\n");
@@ -299,6 +309,9 @@ TEST_CASE("limits: the message names the limit and the flag that raises it") {
 
   r = test::run_command(mlm("--max-input-bytes 10"), "a text of more than ten bytes [MASK]");
   CHECK(r.exit_code == 10);
+  CHECK(r.err.find("-: 36 bytes exceed the limit of 10 bytes (raise it with --max-input-bytes)") != std::string::npos);
+  r = test::run_command("printf 'a text of more than ten bytes' | " + mlm("--max-input-bytes 10"));  // a pipe: not sized
+  CHECK(r.exit_code == 10);
   CHECK(r.err.find("-: more than 10 bytes exceed the limit of 10 bytes (raise it with --max-input-bytes)") != std::string::npos);
 }
 
@@ -336,17 +349,18 @@ TEST_CASE("perceiver-mlm --json -o --skip-existing: a cut-off journal is complet
     REQUIRE(test::run_command(mlm(args + dir + "/whole.jsonl")).exit_code == 10);
     const std::string whole = test::read_text(dir + "/whole.jsonl");
     const auto records = lines_of(whole);
-    // The first record and a torn second one, as a killed run may leave them.
-    test::write_text(dir + "/resumed.jsonl", records[0] + "\n" + records[1].substr(0, records[1].size() / 2));
+    // The journal line, the first record and a torn second one, as a killed run may leave them.
+    const std::string header = cli::journal_header("perceiver-mlm", "0/1");
+    test::write_text(dir + "/resumed.jsonl", header + records[0] + "\n" + records[1].substr(0, records[1].size() / 2));
     const auto r = test::run_command(mlm(args + dir + "/resumed.jsonl --skip-existing"));
     CAPTURE(r.err);
     CHECK(r.exit_code == 10);  // missing.txt fails again
     CHECK(r.err.find(" 1 skipped") != std::string::npos);
-    CHECK(test::read_text(dir + "/resumed.jsonl") == whole);
+    CHECK(test::read_text(dir + "/resumed.jsonl") == header + whole);
     const auto again = test::run_command(mlm(args + dir + "/resumed.jsonl --skip-existing"));
     CHECK(again.exit_code == 0);  // the error record is there: the input is skipped, not retried
     CHECK(again.err.find(" 0 done, 0 failed, " + std::to_string(records.size()) + " skipped") != std::string::npos);
-    CHECK(test::read_text(dir + "/resumed.jsonl") == whole);
+    CHECK(test::read_text(dir + "/resumed.jsonl") == header + whole);
   }
   // A resumable -o needs records that name their input.
   CHECK(test::run_command(mlm(dir + "/a.txt -o " + dir + "/t.txt --skip-existing")).exit_code == 2);

@@ -565,7 +565,13 @@ TEST_CASE("image decoding: corrupt, missing and oversized files are refused") {
     const std::string path = test::temp_dir() + "/no-such-image.png";
     expect_error([&] { load_image(path); }, ErrorKind::Input, path, "cannot open the file");
     const std::string folder = test::temp_dir();
-    expect_error([&] { load_image(folder); }, ErrorKind::Input, folder, "cannot open the file");
+    expect_error([&] { load_image(folder); }, ErrorKind::Input, folder, "is a directory, not a file");
+  }
+  SUBCASE("a file that begins no image format is refused after its first bytes") {
+    expect_error([&] { load_image("/dev/zero"); }, ErrorKind::Input, "/dev/zero", "not a readable image (unknown image format)");
+    const std::string text = test::temp_dir() + "/notes.png";
+    test::write_text(text, "these are notes, not a picture\n");
+    expect_error([&] { load_image(text); }, ErrorKind::Input, text, "unknown image format");
   }
 }
 
