@@ -176,7 +176,8 @@ int run(Options options) {
   const std::vector<std::string> files = options.files.empty() ? std::vector<std::string>{"-"} : options.files;
   InputReader reader(options.max_input_bytes);
   std::vector<size_t> counts_per_file(files.size(), 1);
-  if (options.lines) {  // a first pass counts the lines, so that a shard is a block of lines
+  const bool stream = options.lines && shard.whole();
+  if (options.lines && !stream) {  // a first pass counts the lines, so that a shard is a block of lines
     for (size_t f = 0; f < files.size(); ++f) {
       try {
         counts_per_file[f] = split_documents(files[f], reader.read(files[f]), true).size();
@@ -202,6 +203,86 @@ int run(Options options) {
     } catch (const Error&) {
     }
   };
+  // One document: skipped when the journal has it, filled and written, or failed alone. False
+  // when a signal abandoned it (stop the batch).
+  const auto process = [&](const Document& document) {
+    const std::string& file = document.file;
+    if (out.contains(cli::input_key(file, document.line))) {
+      ++counts.skipped;
+      return true;
+    }
+    try {
+      const std::vector<int64_t> ids = encode_masked_document(document.text, options.mask_spans);
+      if (options.json) {
+        DocumentRecord record(document, out);
+        const std::string text = fill_masks(model, ids, options.top_k, [&](const std::vector<MaskPrediction>& window) {
+          if (cli::interrupted()) throw AbandonedDocument{};
+          record.add(window);
+        });
+        record.finish(text);
+      } else {
+        out.write(fill_masks(model, ids, options.top_k, [&](const std::vector<MaskPrediction>&) {
+          if (cli::interrupted()) throw AbandonedDocument{};
+        }) + (options.lines ? "\n" : ""));
+      }
+    } catch (const AbandonedDocument&) {
+      out.abandon_record();  // counted as not done by the summary
+      return false;
+    } catch (const std::exception& e) {
+      // A document the model cannot fill (non-finite output) or that runs out of memory fails
+      // alone; the next may fit.
+      out.abandon_record();
+      const auto* known = dynamic_cast<const Error*>(&e);
+      if (known ? known->kind() != ErrorKind::Input : cli::exit_code_for_exception(e) != cli::kExitLimit) throw;
+      const std::string where = options.lines ? file + ":" + std::to_string(document.line) : file;
+      ++counts.failed;
+      const std::string message = where + ": " + (known ? e.what() : "out of memory (" + std::string(e.what()) + ")");
+      cli::report_input_error(kProgram, message);
+      if (options.json) {
+        nlohmann::json record = {{"file", file}, {"error", message}};
+        if (options.lines) record["line"] = document.line;
+        out.write(json_text(record) + "\n");
+      }
+      return true;
+    }
+    ++counts.done;
+    return true;
+  };
+  // A file that cannot be read (or is over the limit) is one failed input.
+  const auto file_failed = [&](const std::string& file, const Error& e) {
+    if (out.contains(cli::input_key(file))) {
+      ++counts.skipped;
+      return;
+    }
+    ++counts.failed;  // a bad input is reported and skipped; the others go on
+    cli::report(kProgram, e);
+    if (options.json) out.write(error_json(file, e.what()) + "\n");
+  };
+  // --lines without --shard: each line is answered as soon as it is complete (a co-process, or
+  // a growing list); the count of inputs is known only at the end.
+  if (stream) {
+    counts.total = 0;
+    for (const std::string& file : files) {
+      if (cli::interrupted()) break;
+      bool stop = false;
+      try {
+        LineReader lines(file, {options.max_input_bytes, "--max-input-bytes"});
+        std::string text;
+        for (int64_t number = 1; !stop && !cli::interrupted() && lines.next(text); ++number) {
+          ++counts.total;
+          stop = !process({file, number, text});
+        }
+      } catch (const Error& e) {
+        if (e.kind() == ErrorKind::Interrupted) break;
+        if (e.kind() != ErrorKind::Input && e.kind() != ErrorKind::Limit) throw;
+        ++counts.total;
+        file_failed(file, e);
+      }
+      if (stop) break;
+    }
+    out.close(counts.complete());
+    return cli::finish_batch(kProgram, counts, shard);
+  }
   size_t first = 0;  // index of the file's first input in the whole list
   for (size_t f = 0; f < files.size() && !cli::interrupted(); first += counts_per_file[f], ++f) {
     const std::string& file = files[f];
@@ -220,60 +301,16 @@ int run(Options options) {
     } catch (const Error& e) {
       if (e.kind() == ErrorKind::Interrupted) break;  // a signal ended a wait on a pipe or FIFO
       if (e.kind() != ErrorKind::Input && e.kind() != ErrorKind::Limit) throw;
-      if (out.contains(cli::input_key(file))) {
-        ++counts.skipped;
-        continue;
-      }
-      ++counts.failed;  // a bad input is reported and skipped; the others go on
-      cli::report(kProgram, e);
-      if (options.json) out.write(error_json(file, e.what()) + "\n");
+      file_failed(file, e);
       continue;
     }
     if (cli::interrupted()) break;  // arrived while the file was read: none of it is done
-    for (size_t d = 0; d < documents.size(); ++d) {
+    bool stop = false;
+    for (size_t d = 0; d < documents.size() && !stop; ++d) {
       if (d > 0 && cli::interrupted()) break;  // with --lines, stops between lines
-      if (!range.contains(first + d)) continue;
-      const Document& document = documents[d];
-      if (out.contains(cli::input_key(file, document.line))) {
-        ++counts.skipped;
-        continue;
-      }
-      try {
-        const std::vector<int64_t> ids = encode_masked_document(document.text, options.mask_spans);
-        if (options.json) {
-          DocumentRecord record(document, out);
-          const std::string text = fill_masks(model, ids, options.top_k, [&](const std::vector<MaskPrediction>& window) {
-            if (cli::interrupted()) throw AbandonedDocument{};
-            record.add(window);
-          });
-          record.finish(text);
-        } else {
-          out.write(fill_masks(model, ids, options.top_k, [&](const std::vector<MaskPrediction>&) {
-            if (cli::interrupted()) throw AbandonedDocument{};
-          }) + (options.lines ? "\n" : ""));
-        }
-      } catch (const AbandonedDocument&) {
-        out.abandon_record();  // counted as not done by the summary
-        break;
-      } catch (const std::exception& e) {
-        // A document the model cannot fill (non-finite output) or that runs out of memory fails
-        // alone; the next may fit.
-        out.abandon_record();
-        const auto* known = dynamic_cast<const Error*>(&e);
-        if (known ? known->kind() != ErrorKind::Input : cli::exit_code_for_exception(e) != cli::kExitLimit) throw;
-        const std::string where = options.lines ? file + ":" + std::to_string(document.line) : file;
-        ++counts.failed;
-        const std::string message = where + ": " + (known ? e.what() : "out of memory (" + std::string(e.what()) + ")");
-        cli::report_input_error(kProgram, message);
-        if (options.json) {
-          nlohmann::json record = {{"file", file}, {"error", message}};
-          if (options.lines) record["line"] = document.line;
-          out.write(json_text(record) + "\n");
-        }
-        continue;
-      }
-      ++counts.done;
+      if (range.contains(first + d)) stop = !process(documents[d]);
     }
+    if (stop) break;
   }
   out.close(counts.complete());
   return cli::finish_batch(kProgram, counts, shard);

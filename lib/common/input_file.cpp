@@ -91,6 +91,51 @@ std::string read_input_prefix(const std::string& path, size_t count, ErrorKind k
   return text;
 }
 
+LineReader::LineReader(const std::string& path, const InputFileLimit& limit, ErrorKind kind)
+    : path_(path), limit_(limit), kind_(kind) {
+  Fd file;
+  struct stat info {};
+  open_input(path, kind, file, info);
+  if (S_ISREG(info.st_mode) && static_cast<uint64_t>(info.st_size) > limit.bytes)
+    too_big(path, std::to_string(info.st_size), limit);
+  fd_ = file.fd, owned_ = file.owned;
+  file.owned = false;  // kept open here
+}
+
+LineReader::~LineReader() {
+  if (owned_ && fd_ >= 0) ::close(fd_);
+}
+
+bool LineReader::next(std::string& line) {
+  for (;;) {
+    const size_t end = buffer_.find('\n', start_);
+    if (end != std::string::npos) {
+      line.assign(buffer_, start_, end - start_);
+      start_ = end + 1;
+      return true;
+    }
+    if (eof_) {
+      if (start_ >= buffer_.size()) return false;
+      line.assign(buffer_, start_, std::string::npos);
+      start_ = buffer_.size();
+      return true;
+    }
+    buffer_.erase(0, start_);  // keep only the incomplete line
+    start_ = 0;
+    char chunk[1 << 16];
+    const ssize_t n = ::read(fd_, chunk, sizeof chunk);
+    if (n < 0 && errno == EINTR) interrupted(path_);
+    if (n < 0) fail(kind_, path_ + ": read error (" + std::strerror(errno) + ")");
+    if (n == 0) {
+      eof_ = true;
+      continue;
+    }
+    read_ += static_cast<uint64_t>(n);
+    if (read_ > limit_.bytes) too_big(path_, "more than " + std::to_string(limit_.bytes), limit_);
+    buffer_.append(chunk, static_cast<size_t>(n));
+  }
+}
+
 void require_regular_file(const std::string& path, ErrorKind kind, ErrorKind missing_kind) {
   struct stat info {};
   if (::stat(path.c_str(), &info) != 0) {

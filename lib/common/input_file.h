@@ -36,6 +36,30 @@ std::string read_input_file(const std::string& path, const InputFileLimit& limit
 // checks of a header before the rest is read.
 std::string read_input_prefix(const std::string& path, size_t count, ErrorKind kind = ErrorKind::Input);
 
+// The lines of `path` ("-": standard input) as they arrive, so a tool can answer each line of a
+// pipe while the writer is still writing: next() returns a line (without its '\n'; the last one
+// may have none) as soon as it is complete, false at the end. The same rules as read_input_file:
+// Error(Limit) once more than `limit` bytes were read in all, Error(Interrupted) when a signal
+// ends a wait.
+class LineReader {
+ public:
+  LineReader(const std::string& path, const InputFileLimit& limit, ErrorKind kind = ErrorKind::Input);
+  ~LineReader();
+  LineReader(const LineReader&) = delete;
+  LineReader& operator=(const LineReader&) = delete;
+  bool next(std::string& line);
+
+ private:
+  std::string path_;
+  InputFileLimit limit_;
+  ErrorKind kind_;
+  int fd_ = -1;
+  bool owned_ = false, eof_ = false;
+  uint64_t read_ = 0;
+  std::string buffer_;
+  size_t start_ = 0;  // of the next line in buffer_
+};
+
 // Error(kind) "<path>: not a regular file (a FIFO, device or socket is not read)" unless `path`
 // is a regular file (symbolic links followed); Error(missing_kind) "<path>: no such file" when
 // it does not exist.

@@ -447,3 +447,24 @@ TEST_CASE("work per mask: memory for a document does not grow with its masks, SI
     for (const auto& entry : fs::directory_iterator(dir)) CHECK(entry.path().string().find(".tmp.") == std::string::npos);
   }
 }
+
+TEST_CASE("perceiver-mlm --lines answers each line as soon as it is complete, before the writer closes the pipe") {
+  const std::string dir = test::temp_dir(), fifo = dir + "/lines";
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  const auto job = test::start_command(mlm("--lines --json " + fifo));
+  int writer = -1;
+  REQUIRE(wait_until([&] { return (writer = ::open(fifo.c_str(), O_WRONLY | O_NONBLOCK)) >= 0; }));
+  ::fcntl(writer, F_SETFL, 0);
+  const std::string first = "a[MASK]c\n";
+  REQUIRE(::write(writer, first.data(), first.size()) == static_cast<ssize_t>(first.size()));
+  // The first record arrives while the pipe is still open (a generous bound: the golden model
+  // answers in milliseconds).
+  CHECK(wait_until([&] { return lines(test::read_text(job.dir + "/stdout")) == 1; }));
+  const std::string second = "d[MASK]f\n";
+  REQUIRE(::write(writer, second.data(), second.size()) == static_cast<ssize_t>(second.size()));
+  ::close(writer);
+  const test::CommandResult r = test::wait_command(job);
+  CHECK(r.exit_code == 0);
+  CHECK(lines(r.out) == 2);
+  CHECK(nlohmann::json::parse(r.out.substr(r.out.find('\n') + 1))["line"] == 2);
+}
