@@ -123,10 +123,24 @@ int run(const Options& options) {
   if (!is_image_classifier(config.architecture))
     fail(ErrorKind::ConfigInvalid, options.model_dir + ": holds a " + config.architecture +
                                        ", perceiver-classify needs one of the PerceiverForImageClassification* models");
+  const ImageProcessorConfig processor = load_image_processor_config(options.model_dir);
+  // Learned positions fit one image size: a processor that makes another fails once, here,
+  // instead of once per image.
+  if (config.architecture == "PerceiverForImageClassificationLearned" && processor.do_resize &&
+      processor.size != config.image_size) {
+    const std::string source = std::filesystem::exists(std::filesystem::path(options.model_dir) / "preprocessor_config.json")
+                                   ? options.model_dir + "/preprocessor_config.json"
+                                   : "the default processor (the model folder has no preprocessor_config.json)";
+    fail(ErrorKind::ConfigInvalid, options.model_dir + ": this model (learned positions) needs " +
+                                       std::to_string(config.image_size) + "x" + std::to_string(config.image_size) +
+                                       " images (config.json image_size), but " + source + " resizes them to " +
+                                       std::to_string(processor.size) + "x" + std::to_string(processor.size));
+  }
+  // Every output is checked (and created) before any work.
+  cli::ResultOutput out(kProgram, options.output, options.skip_existing && !options.output.empty(), shard.text());
   const auto weights = open_model_weights(options.model_dir, options.model.limits);
   const ImageClassifier model(config, *weights);
   weights->finish();
-  const ImageProcessorConfig processor = load_image_processor_config(options.model_dir);
 
   cli::InputOptions input_options;
   input_options.recursive = options.recursive;
@@ -136,7 +150,6 @@ int run(const Options& options) {
   if (all_files.empty()) fail(ErrorKind::Usage, "no input images (give files, directories, @list or - for a list on stdin)");
   const std::vector<std::string> files = cli::select_shard(all_files, shard);
 
-  cli::ResultOutput out(kProgram, options.output, options.skip_existing && !options.output.empty(), shard.text());
   ResultWriter writer(options, config, out);
   writer.header();
   cli::BatchCounts counts;

@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "checkpoint/config.h"
+#include "common/escape.h"
 #include "common/input_file.h"
 #include "cli/app_options.h"
 #include "cli/shipped_models.h"
@@ -42,6 +43,7 @@ struct Options {
   std::string shard;
   bool skip_existing = false;
   bool quiet = false;
+  bool top_k_given = false;
   cli::ModelOptions model;  // threads, precision, weights-file limits
 };
 
@@ -160,6 +162,8 @@ int run(Options options) {
       std::fprintf(stderr, "%s: no --model given: using the small shipped model %s (models/README.md)\n", kProgram,
                    options.model_dir.c_str());
   }
+  if (options.top_k_given && !options.json)
+    std::cerr << kProgram << ": warning: -k/--top-k only changes --json output (the text output has the best byte)" << std::endl;
   if (options.skip_existing && !options.output.empty() && !options.json)
     fail(ErrorKind::Usage, "--skip-existing with -o needs --json (the records name their input)");
   const cli::Shard shard = cli::resolve_shard(options.shard);
@@ -211,6 +215,11 @@ int run(Options options) {
       ++counts.skipped;
       return true;
     }
+    if (const std::string lookalike = mask_lookalike(document.text); !lookalike.empty())
+      std::cerr << kProgram << ": warning: " << escape_control(options.lines ? file + ":" + std::to_string(document.line) : file)
+                << ": " << escape_control(lookalike)
+                << " looks like a mask but is read as text (masks are [MASK] and [MASK:N], N from 1 to 65536)"
+                << std::endl;
     try {
       const std::vector<int64_t> ids = encode_masked_document(document.text, options.mask_spans);
       if (options.json) {
@@ -273,7 +282,10 @@ int run(Options options) {
           stop = !process({file, number, text});
         }
       } catch (const Error& e) {
-        if (e.kind() == ErrorKind::Interrupted) break;
+        if (e.kind() == ErrorKind::Interrupted) {
+          ++counts.total;  // the line being waited for: not done
+          break;
+        }
         if (e.kind() != ErrorKind::Input && e.kind() != ErrorKind::Limit) throw;
         ++counts.total;
         file_failed(file, e);
@@ -339,9 +351,9 @@ int main(int argc, char** argv) {
   app.add_flag("--lines", options.lines, "each line is a document (without its newline)");
   app.add_flag("-q,--quiet", options.quiet, "no notes on stderr (errors are still printed)");
   app.add_flag("-j,--json", options.json, "JSON lines with the top-k candidates of every mask");
-  app.add_option("-k,--top-k", options.top_k, "candidates per mask in --json output (0 = all 262)")
-      ->check(CLI::NonNegativeNumber)
-      ->capture_default_str();
+  CLI::Option* top_k = app.add_option("-k,--top-k", options.top_k, "candidates per mask in --json output (0 = all 262)")
+                           ->check(CLI::NonNegativeNumber)
+                           ->capture_default_str();
   app.add_option("--mask-span", options.mask_spans, "mask every occurrence of this text (repeatable)");
   app.add_option("-o,--output", options.output, "write to this file (whole at the end; not at all when interrupted) instead of stdout");
   app.add_option("--max-input-bytes", options.max_input_bytes, "largest input accepted per file")
@@ -353,6 +365,7 @@ int main(int argc, char** argv) {
   cli::add_shard_option(app, options.shard);
   cli::add_model_options(app, options.model);
   if (int code = cli::parse_arguments(app, argc, argv); code >= 0) return code;
+  options.top_k_given = top_k->count() > 0;
   cli::install_interrupt_handlers();
   return cli::run_guarded(kProgram, [&] { return run(options); });
 }

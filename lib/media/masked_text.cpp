@@ -51,4 +51,20 @@ std::vector<int64_t> encode_masked_document(std::string_view text, const std::ve
   return ids;
 }
 
+std::string mask_lookalike(std::string_view text) {
+  for (size_t at = text.find('['); at != std::string_view::npos; at = text.find('[', at + 1)) {
+    size_t length = 0;
+    if (text.compare(at, 6, "[MASK]") == 0 || counted_mask_at(text, at, length) > 0) continue;
+    // "[mask]", "[Mask:3]", "[MASK:0]", "[MASK:abc]", "[MASK: 3]": "[" + MASK in any case, then
+    // "]" or ":" — what a user means as a mask.
+    if (at + 5 >= text.size()) break;
+    std::string word(text.substr(at + 1, 4));
+    std::transform(word.begin(), word.end(), word.begin(), [](unsigned char c) { return std::toupper(c); });
+    if (word != "MASK" || (text[at + 5] != ']' && text[at + 5] != ':')) continue;
+    const size_t close = text.find(']', at);
+    return std::string(text.substr(at, close == std::string_view::npos || close - at > 24 ? 6 : close + 1 - at));
+  }
+  return "";
+}
+
 }  // namespace perceiver

@@ -14,4 +14,8 @@ namespace perceiver {
 // Document ids without [CLS]/[SEP] framing.
 std::vector<int64_t> encode_masked_document(std::string_view text, const std::vector<std::string>& mask_spans = {});
 
+// The first piece of `text` that looks like a mask but is none ("[mask]", "[MASK:0]",
+// "[MASK:abc]", "[MASK:70000]", "[Mask: 3]"), which is read as plain text; empty when there is none.
+std::string mask_lookalike(std::string_view text);
+
 }  // namespace perceiver

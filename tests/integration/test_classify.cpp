@@ -165,13 +165,16 @@ TEST_CASE("expand_inputs keeps missing paths in order so they are reported") {
 
 TEST_CASE("perceiver-classify follows preprocessor_config.json (a 16x16 learned-position model)") {
   // The golden learned model takes 16x16 images: a preprocessor config that resizes to 16 makes
-  // the tool usable with it; without that config the released 224x224 settings apply and fail.
+  // the tool usable with it; without that config the released 224x224 settings apply, and the
+  // tool says so once (not once per image), naming where the size came from, exit 6.
   const std::string dir = test::temp_dir();
   for (const char* file : {"config.json", "model.safetensors"})
     fs::copy(test::golden_dir() + "/vision_learned/" + file, dir + "/" + file);
-  auto r = test::run_command(test::bin_dir() + "/perceiver-classify -q -m " + dir + " " + image(0));
-  CHECK(r.exit_code == 10);
-  CHECK(r.err.find("16x16") != std::string::npos);
+  auto r = test::run_command(test::bin_dir() + "/perceiver-classify -q -m " + dir + " " + image(0) + " " + image(1) + " " + image(2));
+  CHECK(r.exit_code == 6);
+  CHECK(r.err == "perceiver-classify: error: " + dir + ": this model (learned positions) needs 16x16 images (config.json "
+                 "image_size), but the default processor (the model folder has no preprocessor_config.json) resizes "
+                 "them to 224x224\n");
   test::write_text(dir + "/preprocessor_config.json",
                    R"({"crop_size": 16, "size": 16, "do_center_crop": true, "do_normalize": true, "do_resize": true,
                        "image_mean": [0.485, 0.456, 0.406], "image_std": [0.229, 0.224, 0.225], "resample": 3})");

@@ -224,7 +224,11 @@ TEST_CASE("inputs read once: pipes, FIFOs and /dev/stdin, a FIFO in a folder or 
       ::close(writer);
       CHECK(seconds_since(start) < 1.0);
       CHECK(r.exit_code == 11);
-      CHECK(r.err.find(fifo + ": interrupted while waiting for input") != std::string::npos);
+      // perceiver-mlm is in its batch (the summary counts the line it waited for); classify was
+      // still reading its list.
+      CHECK((r.err.find("interrupted by SIGTERM: 1 input: 0 done, 0 failed, 0 skipped, 1 not done") != std::string::npos ||
+             r.err.find(fifo + ": interrupted while waiting for input") != std::string::npos));
+      CHECK(lines(r.err) == 1);
     }
   }
 }
@@ -375,9 +379,15 @@ TEST_CASE("terminal safety: control characters from model files are escaped, -t 
 TEST_CASE("out of memory: /dev/zero as an image is refused after its first bytes, the good images after it are done") {
   const std::string images = image_folder(2);
   const auto start = std::chrono::steady_clock::now();
-  // Under a 1 GiB address-space limit a tool that read /dev/zero to stb_image's 2 GiB would die.
+  // Under a 4 GB address-space limit a tool that read /dev/zero to stb_image's 2 GiB would run
+  // out of memory. (AddressSanitizer reserves terabytes of address space: no limit there.)
+#if defined(__SANITIZE_ADDRESS__)
+  const std::string limit;
+#else
+  const std::string limit = "ulimit -v 4000000; ";
+#endif
   const test::CommandResult r =
-      test::run_command("ulimit -v 4000000; " + classify("--format jsonl /dev/zero " + images + "/a.png " + images + "/b.png"));
+      test::run_command(limit + classify("--format jsonl /dev/zero " + images + "/a.png " + images + "/b.png"));
   CHECK(seconds_since(start) < 20);
   CHECK(r.exit_code == 10);
   CHECK(r.err.find("/dev/zero: not a readable image (unknown image format)") != std::string::npos);

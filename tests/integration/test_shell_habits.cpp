@@ -1,0 +1,77 @@
+// Habits of good command-line tools: one-line usage errors that name the flag or variable (with a
+// "did you mean"), warnings where input is silently not what the user meant, unambiguous text
+// output for odd file names.
+#include <doctest/doctest.h>
+
+#include <filesystem>
+
+#include "media/image.h"
+#include "support/test_support.h"
+
+using namespace perceiver;
+namespace fs = std::filesystem;
+
+namespace {
+
+size_t lines(const std::string& text) { return static_cast<size_t>(std::count(text.begin(), text.end(), '\n')); }
+
+}  // namespace
+
+TEST_CASE("usage errors are one line naming the flag or the variable, with a did-you-mean, exit 2") {
+  const std::vector<std::pair<std::string, std::string>> typos = {
+      {"perceiver-mlm", "--jsn"},          {"perceiver-classify", "--formt jsonl"}, {"perceiver-flow", "--colr x"},
+      {"perceiver-autoencode", "--vidoe x"}, {"perceiver-run", "--precisio f32 -m x -i y -o z"},
+      {"perceiver-convert", "--dtyp f16 -m x -o y"}};
+  const std::map<std::string, std::string> meant = {{"--jsn", "--json"},     {"--formt", "--format"},
+                                                    {"--colr", "--color"},   {"--vidoe", "--video"},
+                                                    {"--precisio", "--precision"}, {"--dtyp", "--dtype"}};
+  for (const auto& [tool, args] : typos) {
+    CAPTURE(tool);
+    const test::CommandResult r = test::run_command(test::bin_dir() + "/" + tool + " " + args);
+    CHECK(r.exit_code == 2);
+    CHECK(lines(r.err) == 1);
+    CHECK(r.err.rfind(tool + ": error: unknown argument", 0) == 0);
+    const std::string typo = args.substr(0, args.find(' '));
+    CHECK(r.err.find(typo + ": did you mean " + meant.at(typo) + "?") != std::string::npos);
+  }
+  // A range check names the rule, not the largest double.
+  test::CommandResult r = test::run_command(test::bin_dir() + "/perceiver-mlm --top-k -1 x");
+  CHECK(r.exit_code == 2);
+  CHECK(r.err == "perceiver-mlm: error: --top-k: -1 is not allowed (a number of 0 or more) (see perceiver-mlm --help)\n");
+  // A value from the environment is blamed on the variable.
+  r = test::run_command("PERCEIVER_THREADS=abc " + test::bin_dir() + "/perceiver-mlm x");
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.rfind("perceiver-mlm: error: PERCEIVER_THREADS=abc (the environment's value of --threads)", 0) == 0);
+  CHECK(lines(r.err) == 1);
+}
+
+TEST_CASE("perceiver-mlm warns about text that looks like a mask but is not one, and about -k without --json") {
+  const std::string mlm = test::kNoSlurm + test::bin_dir() + "/perceiver-mlm -q -t 1 -m " + test::golden_dir() + "/mlm";
+  const test::CommandResult r = test::run_command(mlm + " --lines -k 3", "a [mask] b\nc [MASK:0] d [MASK:abc]\ne [MASK:3] f\n");
+  CHECK(r.exit_code == 0);
+  CHECK(lines(r.out) == 3);
+  CHECK(r.err.find("perceiver-mlm: warning: -k/--top-k only changes --json output") != std::string::npos);
+  CHECK(r.err.find("-:1: [mask] looks like a mask but is read as text") != std::string::npos);
+  CHECK(r.err.find("-:2: [MASK:0] looks like a mask but is read as text") != std::string::npos);
+  CHECK(r.err.find("[MASK:abc]") == std::string::npos);  // once per document
+  CHECK(r.err.find("-:3:") == std::string::npos);        // [MASK:3] is a mask
+  const test::CommandResult quiet = test::run_command(mlm + " --json", "The [MASK] is fine.");
+  CHECK(quiet.err.empty());
+}
+
+TEST_CASE("text and TSV output escape a tab, newline or backslash in a file name, so each name is one field") {
+  const std::string dir = test::temp_dir();
+  for (const std::string name : {"a\tb.png", "a b.png", "new\nline.png", "back\\slash.png"})
+    write_png(dir + "/" + name, test::random_image(12, 10, static_cast<uint32_t>(name.size())));
+  const std::string classify = test::kNoSlurm + test::bin_dir() + "/perceiver-classify -q -t 1 -k 1 -m " + test::golden_dir() + "/vision_conv ";
+  const test::CommandResult tsv = test::run_command(classify + "-f tsv " + dir);
+  REQUIRE(tsv.exit_code == 0);
+  CHECK(lines(tsv.out) == 5);  // the header and one row per image
+  CHECK(tsv.out.find(dir + "/a\\tb.png\t1\t") != std::string::npos);
+  CHECK(tsv.out.find(dir + "/a b.png\t1\t") != std::string::npos);
+  CHECK(tsv.out.find(dir + "/new\\nline.png\t1\t") != std::string::npos);
+  CHECK(tsv.out.find(dir + "/back\\\\slash.png\t1\t") != std::string::npos);
+  const test::CommandResult text = test::run_command(classify + dir);
+  REQUIRE(text.exit_code == 0);
+  CHECK(text.out.find(dir + "/new\\nline.png\n") != std::string::npos);
+}
