@@ -16,6 +16,7 @@
 
 #include "checkpoint/config.h"
 #include "cli/app_options.h"
+#include "common/atomic_file.h"
 #include "cli/exit_codes.h"
 #include "cli/inputs.h"
 #include "cli/interrupt.h"
@@ -183,6 +184,10 @@ int run(const Options& options) {
   if (config.architecture != "PerceiverForOpticalFlow")
     fail(ErrorKind::ConfigInvalid, options.model_dir + ": holds a " + config.architecture +
                                        ", perceiver-flow needs a PerceiverForOpticalFlow model");
+  // Every output is checked before any work (a pair of large frames takes minutes).
+  for (const Pair& pair : pairs)
+    for (const std::string& output : {pair.flo, pair.png})
+      if (!output.empty()) check_output_path(output);
   const auto weights = open_model_weights(options.model_dir, options.model.limits);
   const FlowEstimator estimator(config, *weights);
   weights->finish();

@@ -44,6 +44,7 @@ struct Options {
   bool skip_existing = false;
   bool quiet = false;
   bool top_k_given = false;
+  std::string decode = "iterative";
   cli::ModelOptions model;  // threads, precision, weights-file limits
 };
 
@@ -207,6 +208,7 @@ int run(Options options) {
     } catch (const Error&) {
     }
   };
+  const Decoding decoding = options.decode == "parallel" ? Decoding::Parallel : Decoding::Iterative;
   // One document: skipped when the journal has it, filled and written, or failed alone. False
   // when a signal abandoned it (stop the batch).
   const auto process = [&](const Document& document) {
@@ -224,15 +226,22 @@ int run(Options options) {
       const std::vector<int64_t> ids = encode_masked_document(document.text, options.mask_spans);
       if (options.json) {
         DocumentRecord record(document, out);
-        const std::string text = fill_masks(model, ids, options.top_k, [&](const std::vector<MaskPrediction>& window) {
-          if (cli::interrupted()) throw AbandonedDocument{};
-          record.add(window);
-        });
+        const std::string text = fill_masks(
+            model, ids, options.top_k,
+            [&](const std::vector<MaskPrediction>& window) {
+              if (cli::interrupted()) throw AbandonedDocument{};
+              record.add(window);
+            },
+            decoding);
         record.finish(text);
       } else {
-        out.write(fill_masks(model, ids, options.top_k, [&](const std::vector<MaskPrediction>&) {
-          if (cli::interrupted()) throw AbandonedDocument{};
-        }) + (options.lines ? "\n" : ""));
+        out.write(fill_masks(
+                      model, ids, options.top_k,
+                      [&](const std::vector<MaskPrediction>&) {
+                        if (cli::interrupted()) throw AbandonedDocument{};
+                      },
+                      decoding) +
+                  (options.lines ? "\n" : ""));
       }
     } catch (const AbandonedDocument&) {
       out.abandon_record();  // counted as not done by the summary
@@ -354,6 +363,12 @@ int main(int argc, char** argv) {
   CLI::Option* top_k = app.add_option("-k,--top-k", options.top_k, "candidates per mask in --json output (0 = all 262)")
                            ->check(CLI::NonNegativeNumber)
                            ->capture_default_str();
+  app.add_option("--decode", options.decode,
+                 "iterative: each run of masked bytes is decided left to right, each byte predicted with the ones "
+                 "before it filled in (words come out more often as words); parallel: every masked byte from one "
+                 "pass, as HF's fill-mask (docs/mlm.md)")
+      ->check(CLI::IsMember({"iterative", "parallel"}))
+      ->capture_default_str();
   app.add_option("--mask-span", options.mask_spans, "mask every occurrence of this text (repeatable)");
   app.add_option("-o,--output", options.output, "write to this file (whole at the end; not at all when interrupted) instead of stdout");
   app.add_option("--max-input-bytes", options.max_input_bytes, "largest input accepted per file")

@@ -66,6 +66,18 @@ OutputTarget classify_output(const std::string& path) {
   fail(ErrorKind::Output, path + ": not a regular file, character device or FIFO (left as it is)");
 }
 
+void check_output_path(const std::string& path) {
+  if (classify_output(path) == OutputTarget::Stream) return;
+  std::string folder = path.substr(0, path.rfind('/') == std::string::npos ? 0 : path.rfind('/') + 1);
+  if (folder.empty()) folder = ".";
+  struct stat info {};
+  if (::stat(folder.c_str(), &info) != 0)
+    fail(ErrorKind::Output, path + ": cannot be written: its folder " + folder + " does not exist");
+  if (!S_ISDIR(info.st_mode)) fail(ErrorKind::Output, path + ": cannot be written: " + folder + " is not a folder");
+  if (::access(folder.c_str(), W_OK) != 0)
+    fail(ErrorKind::Output, path + ": cannot be written: no permission to create files in " + folder);
+}
+
 void write_file_atomically(const std::string& path, const std::function<void(std::ostream&)>& write) {
   const OutputTarget target = classify_output(path);
   if (target == OutputTarget::Stream) {

@@ -19,6 +19,11 @@ enum class OutputTarget { NewFile, RegularFile, Stream };
 // or another kind of node. Tools call it before any work, so a bad -o fails at once.
 OutputTarget classify_output(const std::string& path);
 
+// Whether `path` could be written now, checked before any work (as ffmpeg checks its outputs):
+// classify_output's refusals, and for a new or regular file that its folder exists and is
+// writable. Error(Output) "<path>: cannot be written: …" otherwise. Nothing is created.
+void check_output_path(const std::string& path);
+
 // Calls `write` with a stream to a temporary file, then renames it to `path` (a device or FIFO:
 // writes it in place).
 // On any failure (exception from `write`, I/O error) the temporary file is removed and

@@ -43,8 +43,11 @@ void append_token_text(std::string& text, int64_t id) {
 
 }  // namespace
 
-std::string fill_masks(const MaskedLanguageModel& model, const std::vector<int64_t>& ids, int64_t top_k,
-                       const WindowPredictions& on_window) {
+std::string fill_masks(const MaskedLanguageModel& model, const std::vector<int64_t>& original, int64_t top_k,
+                       const WindowPredictions& on_window, Decoding decoding) {
+  // Iterative decoding writes each decided byte into the document, so later passes and later
+  // windows read it as context.
+  std::vector<int64_t> ids = original;
   const int64_t length = static_cast<int64_t>(ids.size());
   const int64_t capacity = model.max_length() - 2;
   if (capacity < 1) fail(ErrorKind::ConfigInvalid, "max_position_embeddings must be at least 3 to hold [CLS] x [SEP]");
@@ -94,29 +97,66 @@ std::string fill_masks(const MaskedLanguageModel& model, const std::vector<int64
     window_ids.push_back(tokenizer::kSep);
     positions.clear();
     for (int64_t q : mine) positions.push_back(q - starts[w] + 1);
-    const Tensor logits = model.logits_at(window_ids, positions);  // [|mine|, V]
-    require_finite_output(logits, "logits", model.weights_source());
-    const int64_t vocab = logits.dim(1);
-    predictions.resize(mine.size());
+    predictions.assign(mine.size(), MaskPrediction{});
+    std::vector<int64_t> chosen(mine.size(), 0);  // the byte (id) decided for each of mine
+    std::vector<size_t> remaining(mine.size());   // indices into mine, in position order
+    for (size_t i = 0; i < mine.size(); ++i) remaining[i] = i;
+    while (!remaining.empty()) {
+      positions.clear();
+      for (size_t i : remaining) positions.push_back(mine[i] - starts[w] + 1);
+      const Tensor logits = model.logits_at(window_ids, positions);  // [|remaining|, V]
+      require_finite_output(logits, "logits", model.weights_source());
+      const int64_t vocab = logits.dim(1);
+      std::vector<TokenScore> best(remaining.size());
+      for (size_t r = 0; r < remaining.size(); ++r)
+        best[r] = top_candidates(logits.data<float>() + static_cast<int64_t>(r) * vocab, vocab, 1).front();
+      // Parallel: every masked byte from this one pass (HF's fill). Iterative: in each run of
+      // adjacent masked bytes, only the most confident one is decided per pass; it is written
+      // into the window and the rest are predicted again with it as context.
+      std::vector<bool> decide(remaining.size(), decoding == Decoding::Parallel);
+      if (decoding == Decoding::Iterative)
+        for (size_t r = 0; r < remaining.size();) {
+          size_t end = r + 1;
+          while (end < remaining.size() && mine[remaining[end]] == mine[remaining[end - 1]] + 1) ++end;
+          decide[r] = true;  // the run's first byte: runs are decided left to right
+          r = end;
+        }
+      std::vector<size_t> left;
+      for (size_t r = 0; r < remaining.size(); ++r) {
+        const size_t i = remaining[r];
+        if (!decide[r]) {
+          left.push_back(i);
+          continue;
+        }
+        predictions[i].position = mine[i] + 1;
+        predictions[i].candidates = top_candidates(logits.data<float>() + static_cast<int64_t>(r) * vocab, vocab, top_k);
+        chosen[i] = best[r].id;
+        if (decoding == Decoding::Iterative) {
+          window_ids[static_cast<size_t>(mine[i] - starts[w] + 1)] = chosen[i];
+          ids[static_cast<size_t>(mine[i])] = chosen[i];
+        }
+      }
+      remaining.swap(left);
+    }
     for (size_t i = 0; i < mine.size(); ++i) {
-      for (; next < mine[i]; ++next) append_token_text(text, ids[next]);
-      predictions[i].position = mine[i] + 1;
-      predictions[i].candidates = top_candidates(logits.data<float>() + static_cast<int64_t>(i) * vocab, vocab, top_k);
-      append_token_text(text, top_candidates(logits.data<float>() + static_cast<int64_t>(i) * vocab, vocab, 1).front().id);
+      for (; next < mine[i]; ++next) append_token_text(text, original[next]);
+      append_token_text(text, chosen[i]);
       ++next;
     }
     if (on_window) on_window(predictions);
     p = mine.back() + 1;
   }
-  for (; next < length; ++next) append_token_text(text, ids[next]);
+  for (; next < length; ++next) append_token_text(text, original[next]);
   return text;
 }
 
-FilledDocument fill_masks(const MaskedLanguageModel& model, const std::vector<int64_t>& ids, int64_t top_k) {
+FilledDocument fill_masks(const MaskedLanguageModel& model, const std::vector<int64_t>& ids, int64_t top_k,
+                          Decoding decoding) {
   FilledDocument result;
-  result.text = fill_masks(model, ids, top_k, [&](const std::vector<MaskPrediction>& window) {
-    result.masks.insert(result.masks.end(), window.begin(), window.end());
-  });
+  result.text = fill_masks(
+      model, ids, top_k,
+      [&](const std::vector<MaskPrediction>& window) { result.masks.insert(result.masks.end(), window.begin(), window.end()); },
+      decoding);
   return result;
 }
 

@@ -278,3 +278,32 @@ TEST_CASE("perceiver-mlm -o writes the whole output to a file") {
   CHECK(test::read_text(dir + "/out.txt").rfind("abc", 0) == 0);
   for (const auto& entry : fs::directory_iterator(dir)) CHECK(entry.path().filename() == "out.txt");  // no temporaries left
 }
+
+TEST_CASE("fill_masks iterative: lone masks as in parallel, a run decided left to right with the bytes before it filled") {
+  std::vector<int64_t> ids = encode_masked_document("ab[MASK]cd efg[MASK:3]h");
+  const FilledDocument parallel = fill_masks(golden_model(), ids, 2, Decoding::Parallel);
+  const FilledDocument iterative = fill_masks(golden_model(), ids, 2, Decoding::Iterative);
+  REQUIRE(parallel.masks.size() == 4);
+  REQUIRE(iterative.masks.size() == 4);
+  // The lone mask and the first byte of the run come from the first pass: the same as parallel.
+  for (size_t j : {size_t{0}, size_t{1}}) {
+    CHECK(iterative.masks[j].position == parallel.masks[j].position);
+    CHECK(iterative.masks[j].candidates[0].id == parallel.masks[j].candidates[0].id);
+  }
+  // Each later byte of the run: the argmax of a forward pass with the bytes before it filled in
+  // (and the lone mask already decided, since it came first).
+  std::vector<int64_t> document = ids;
+  document[static_cast<size_t>(iterative.masks[0].position - 1)] = iterative.masks[0].candidates[0].id;
+  for (size_t j = 1; j < 4; ++j) {
+    const int64_t at = iterative.masks[j].position - 1;
+    const std::vector<float> logits = forward_logits(document, at + 1);
+    CHECK(iterative.masks[j].candidates[0].id == std::max_element(logits.begin(), logits.end()) - logits.begin());
+    document[static_cast<size_t>(at)] = iterative.masks[j].candidates[0].id;
+  }
+  // On this input the two differ (the run's last byte), so the checks above see the iteration.
+  CHECK(iterative.masks[3].candidates[0].id != parallel.masks[3].candidates[0].id);
+  // perceiver-mlm decides iteratively by default; --decode parallel is HF's one pass.
+  const std::string tool = test::kNoSlurm + test::bin_dir() + "/perceiver-mlm -q -t 1 -m " + model_dir();
+  CHECK(test::run_command(tool, "ab[MASK]cd efg[MASK:3]h").out == iterative.text);
+  CHECK(test::run_command(tool + " --decode parallel", "ab[MASK]cd efg[MASK:3]h").out == parallel.text);
+}
