@@ -21,6 +21,7 @@
 #include "training/learning_curve.h"
 #include "training/masked_lm_task.h"
 #include "training/model_evaluation.h"
+#include "training/widen.h"
 
 using namespace perceiver;
 using namespace perceiver::training;
@@ -29,34 +30,65 @@ namespace {
 
 constexpr const char* kProgram = "perceiver-train";
 
-// Model size flags; a value of 0 keeps the architecture's default (or the --from model's).
+// Model size flags. The defaults are a small model that trains on an ordinary CPU (each task
+// sets its own below and --help shows them); with --from or --resume the model's own config.json
+// decides and these flags must not be given.
 struct ModelShapeOptions {
-  int64_t num_latents = 0, d_latents = 0, d_model = 0, layers = 0, blocks = 0, self_heads = 0, cross_heads = 0;
+  int64_t num_latents = 0, d_latents = 0, d_model = 0, layers = 0, blocks = 1, self_heads = 0, cross_heads = 0;
   int64_t qk_channels = 0, widening = 0, window = 0, image_size = 0;
 };
 
+// The byte MLM shipped in models/byte-mlm (1.1 M parameters, ~55 windows/s on two cores).
+ModelShapeOptions default_text_shape() {
+  ModelShapeOptions shape;
+  shape.num_latents = 128, shape.d_latents = 128, shape.d_model = 128, shape.layers = 6;
+  shape.self_heads = 8, shape.cross_heads = 4, shape.widening = 2, shape.window = 128;
+  return shape;
+}
+
+// The image classifier shipped in models/fashion-mnist (0.7 M parameters); image_size 0 takes
+// the training images' side.
+ModelShapeOptions default_image_shape() {
+  ModelShapeOptions shape;
+  shape.num_latents = 64, shape.d_latents = 128, shape.layers = 4, shape.self_heads = 4, shape.cross_heads = 4;
+  shape.qk_channels = 64, shape.widening = 2;
+  return shape;
+}
+
 struct LoopOptions {
   RunSettings run;
+  std::vector<std::string> shape_flags_given;  // shape flags on the command line
   int threads = 0;
   std::string plot;
   std::string from;
 };
 
 void add_shape_options(CLI::App& app, ModelShapeOptions& shape, bool text) {
-  app.add_option("--num-latents", shape.num_latents, "N, latents");
-  app.add_option("--d-latents", shape.d_latents, "D, latent width");
-  app.add_option("--layers", shape.layers, "num_self_attends_per_block");
-  app.add_option("--blocks", shape.blocks, "num_blocks (repetitions sharing weights)");
-  app.add_option("--self-heads", shape.self_heads, "num_self_attention_heads");
-  app.add_option("--cross-heads", shape.cross_heads, "num_cross_attention_heads");
-  app.add_option("--qk-channels", shape.qk_channels, "qk_channels (v_channels is then d_latents)");
-  app.add_option("--widening", shape.widening, "self_attention_widening_factor");
+  std::vector<CLI::Option*> options = {
+      app.add_option("--num-latents", shape.num_latents, "N, latents"),
+      app.add_option("--d-latents", shape.d_latents, "D, latent width"),
+      app.add_option("--layers", shape.layers, "num_self_attends_per_block"),
+      app.add_option("--blocks", shape.blocks, "num_blocks (repetitions sharing weights)"),
+      app.add_option("--self-heads", shape.self_heads, "num_self_attention_heads"),
+      app.add_option("--cross-heads", shape.cross_heads, "num_cross_attention_heads"),
+      app.add_option("--qk-channels", shape.qk_channels, "qk_channels, 0: d_latents (v_channels is then d_latents)"),
+      app.add_option("--widening", shape.widening, "self_attention_widening_factor")};
   if (text) {
-    app.add_option("--d-model", shape.d_model, "C, byte embedding width");
-    app.add_option("--window", shape.window, "max_position_embeddings: tokens per window, [CLS] and [SEP] included");
+    options.push_back(app.add_option("--d-model", shape.d_model, "C, byte embedding width"));
+    options.push_back(app.add_option("--window", shape.window, "max_position_embeddings: tokens per window, [CLS] and [SEP] included"));
   } else {
-    app.add_option("--image-size", shape.image_size, "image side the model sees (the processor resizes to it)");
+    options.push_back(app.add_option("--image-size", shape.image_size, "image side the model sees, 0: the training images' side"));
   }
+  for (CLI::Option* option : options) option->capture_default_str()->check(CLI::NonNegativeNumber);
+}
+
+// The shape flags the user gave (for the refusal with --from or --resume).
+std::vector<std::string> given_shape_flags(const CLI::App& app) {
+  std::vector<std::string> given;
+  for (const char* name : {"--num-latents", "--d-latents", "--layers", "--blocks", "--self-heads", "--cross-heads",
+                           "--qk-channels", "--widening", "--d-model", "--window", "--image-size"})
+    if (app.get_option_no_throw(name) && app.get_option_no_throw(name)->count() > 0) given.push_back(name);
+  return given;
 }
 
 void apply_shape(const ModelShapeOptions& shape, PerceiverConfig& config) {
@@ -84,8 +116,10 @@ void add_loop_options(CLI::App& app, LoopOptions& loop) {
   app.add_option("-o,--output", run.output_dir, "model folder to write (checkpoints, metrics.jsonl)")->required();
   app.add_option("--from", loop.from, "start from this model folder (fine-tuning) instead of random weights");
   app.add_flag("--resume", run.resume, "continue the run saved in --output (same flags)");
+  app.add_flag("--overwrite", run.overwrite, "write into a non-empty --output (replacing its model and metrics)")
+      ->excludes("--resume");
   app.add_option("--steps", run.steps, "optimizer steps of the whole schedule")->capture_default_str();
-  app.add_option("--stop-after", run.stop_after, "stop after this many steps of this invocation (a checkpoint is saved)");
+  app.add_option("--stop-after", run.stop_after, "stop after this many steps of this invocation (a checkpoint is saved; 0: run to --steps)")->capture_default_str();
   app.add_option("--lr", run.optimizer.learning_rate, "peak learning rate")->capture_default_str();
   app.add_option("--min-lr", run.optimizer.min_learning_rate, "learning rate at the end of the cosine")->capture_default_str();
   app.add_option("--warmup", run.optimizer.warmup_steps, "linear warm-up steps")->capture_default_str();
@@ -100,10 +134,43 @@ void add_loop_options(CLI::App& app, LoopOptions& loop) {
   cli::add_threads_option(app, loop.threads);
 }
 
-// Settings a resumed run must share with the run it continues.
+// Every flag a resumed run must share with the run it continues.
 std::map<std::string, std::string> describe_run(const std::string& command, const PerceiverConfig& config,
-                                                const LoopOptions& loop) {
-  return {{"command", command}, {"architecture", config.architecture}, {"steps", std::to_string(loop.run.steps)}};
+                                                const LoopOptions& loop, const ModelShapeOptions& shape,
+                                                std::map<std::string, std::string> task) {
+  auto number = [](double value) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.17g", value);
+    return std::string(text);
+  };
+  const OptimizerSettings& optimizer = loop.run.optimizer;
+  task.insert({{"command", command},
+               {"architecture", config.architecture},
+               {"--steps", std::to_string(loop.run.steps)},
+               {"--seed", std::to_string(loop.run.seed)},
+               {"--lr", number(optimizer.learning_rate)},
+               {"--min-lr", number(optimizer.min_learning_rate)},
+               {"--warmup", std::to_string(optimizer.warmup_steps)},
+               {"--weight-decay", number(optimizer.weight_decay)},
+               {"--clip", number(optimizer.clip_norm)},
+               {"--from", loop.from}});
+  if (loop.from.empty())
+    task.insert({{"--num-latents", std::to_string(shape.num_latents)}, {"--d-latents", std::to_string(shape.d_latents)},
+                 {"--layers", std::to_string(shape.layers)}, {"--blocks", std::to_string(shape.blocks)},
+                 {"--self-heads", std::to_string(shape.self_heads)}, {"--cross-heads", std::to_string(shape.cross_heads)},
+                 {"--qk-channels", std::to_string(shape.qk_channels)}, {"--widening", std::to_string(shape.widening)},
+                 {"--d-model", std::to_string(shape.d_model)}, {"--window", std::to_string(shape.window)},
+                 {"--image-size", std::to_string(shape.image_size)}});
+  return task;
+}
+
+// Checks what can be checked before any data is read: the output folder, and no shape flag
+// where the model's own config.json decides.
+void check_before_work(const LoopOptions& loop) {
+  check_output_dir(loop.run);
+  if (!loop.from.empty() && !loop.shape_flags_given.empty())
+    fail(ErrorKind::Usage, loop.shape_flags_given.front() + ": the model's shape comes from " + loop.from +
+                               "/config.json with --from");
 }
 
 PerceiverConfig starting_config(const LoopOptions& loop, const std::string& architecture) {
@@ -136,17 +203,20 @@ int finish_run(TrainingTask& task, const LoopOptions& loop) {
 struct MlmOptions {
   std::string data;
   int64_t batch = 16, eval_windows = 256, held_out_every = 20, max_bytes = 0;
-  std::string init = "random";
-  ModelShapeOptions shape;
+  std::string init = "auto", masking = "mixture";
+  ModelShapeOptions shape = default_text_shape();
   LoopOptions loop;
 };
 
 int run_mlm(MlmOptions& options) {
+  check_before_work(options.loop);
+  const MaskingRule masking = parse_masking_rule(options.masking);
   kernels::set_num_threads(options.loop.threads);
   PerceiverConfig config = starting_config(options.loop, "PerceiverForMaskedLM");
   if (config.architecture != "PerceiverForMaskedLM")
     fail(ErrorKind::ConfigInvalid, options.loop.from + ": not a masked language model (" + config.architecture + ")");
   if (options.loop.from.empty() && !options.loop.run.resume) apply_shape(options.shape, config);
+  check_config_bounds(config, "the model shape");
   TextCorpus corpus = load_text_corpus(options.data, options.held_out_every, options.max_bytes);
   if (!options.loop.run.quiet) std::fprintf(stderr, "%s: %s\n", options.data.c_str(), corpus.describe().c_str());
   MaskedLmTaskSettings settings;
@@ -155,13 +225,20 @@ int run_mlm(MlmOptions& options) {
   settings.seed = options.loop.run.seed;
   settings.eval_windows = options.eval_windows;
   settings.init_from = options.loop.from;
-  settings.positional_init = options.init == "positional" && options.loop.from.empty();
+  settings.masking = masking;
+  const bool aligned_shape = config.num_latents == config.max_position_embeddings && config.d_latents == config.d_model;
+  settings.positional_init = options.loop.from.empty() && (options.init == "positional" || (options.init == "auto" && aligned_shape));
   MaskedLmTask task(settings, std::move(corpus));
   if (!options.loop.run.quiet)
     std::fprintf(stderr, "model: %lld parameters, window %lld tokens\n",
                  static_cast<long long>(task.parameters().total_numel()),
                  static_cast<long long>(config.max_position_embeddings));
-  options.loop.run.description = describe_run("mlm", config, options.loop);
+  options.loop.run.description =
+      describe_run("mlm", config, options.loop, options.shape,
+                   {{"--data", options.data}, {"--batch", std::to_string(options.batch)}, {"--masking", options.masking},
+                    {"--eval-windows", std::to_string(options.eval_windows)},
+                    {"--held-out-every", std::to_string(options.held_out_every)},
+                    {"--max-bytes", std::to_string(options.max_bytes)}, {"--init", options.init}});
   return finish_run(task, options.loop);
 }
 
@@ -173,7 +250,7 @@ struct ClassifyOptions {
   std::vector<float> mean, std;
   int64_t batch = 64, eval_images = 0, limit = 0;
   bool flip = false;
-  ModelShapeOptions shape;
+  ModelShapeOptions shape = default_image_shape();
   LoopOptions loop;
 };
 
@@ -209,6 +286,7 @@ std::vector<std::string> read_label_names(const std::string& path) {
 }
 
 int run_classify(ClassifyOptions& options) {
+  check_before_work(options.loop);
   kernels::set_num_threads(options.loop.threads);
   const std::string architecture = options.preprocessor == "learned" ? "PerceiverForImageClassificationLearned"
                                                                      : "PerceiverForImageClassificationFourier";
@@ -226,6 +304,7 @@ int run_classify(ClassifyOptions& options) {
   if (fresh) {
     apply_shape(options.shape, config);
     if (options.shape.image_size == 0 && train.height > 0 && train.height == train.width) config.image_size = train.height;
+    check_config_bounds(config, "the model shape");
     processor.size = processor.crop_size = config.image_size;
     if (!options.mean.empty()) processor.image_mean = {options.mean[0], options.mean[options.mean.size() > 1 ? 1 : 0], options.mean.back()};
     if (!options.std.empty()) processor.image_std = {options.std[0], options.std[options.std.size() > 1 ? 1 : 0], options.std.back()};
@@ -252,14 +331,27 @@ int run_classify(ClassifyOptions& options) {
   ImageClassificationTask task(settings, std::move(train), std::move(test));
   if (!options.loop.run.quiet)
     std::fprintf(stderr, "model: %lld parameters\n", static_cast<long long>(task.parameters().total_numel()));
-  options.loop.run.description = describe_run("classify", config, options.loop);
+  auto list = [](const std::vector<float>& values) {
+    std::string text;
+    for (float value : values) text += (text.empty() ? "" : ",") + std::to_string(value);
+    return text;
+  };
+  options.loop.run.description = describe_run(
+      "classify", config, options.loop, options.shape,
+      {{"--data", options.data}, {"--test-data", options.test_data}, {"--train-images", options.train_images},
+       {"--train-labels", options.train_labels}, {"--test-images", options.test_images},
+       {"--test-labels", options.test_labels}, {"--label-names", options.label_names},
+       {"--preprocessor", options.preprocessor}, {"--mean", list(options.mean)}, {"--std", list(options.std)},
+       {"--batch", std::to_string(options.batch)}, {"--eval-images", std::to_string(options.eval_images)},
+       {"--limit", std::to_string(options.limit)}, {"--flip", options.flip ? "true" : "false"}});
   return finish_run(task, options.loop);
 }
 
 // --- eval, plot ------------------------------------------------------------------------------
 
 struct EvalOptions {
-  std::string task, model, data, images, labels;
+  std::string task, model, data, images, labels, text, rule = "mixture", decode = "parallel";
+  double fraction = 0.15;
   int64_t windows = 0, held_out_every = 20, limit = 0;
   int threads = 0;
 };
@@ -267,15 +359,22 @@ struct EvalOptions {
 int run_eval(const EvalOptions& options) {
   kernels::set_num_threads(options.threads);
   EvaluationResult result;
-  if (options.task == "mlm") {
-    if (options.data.empty()) fail(ErrorKind::Usage, "eval mlm needs --data (the text folder the model was trained on)");
-    result = evaluate_masked_lm(options.model, options.data, options.windows, options.held_out_every);
+  if (options.task == "mlm" && !options.text.empty()) {
+    result = evaluate_mask_filling(options.model, read_line_documents(options.text), parse_masking_rule(options.rule),
+                                   options.fraction, options.decode == "parallel" ? Decoding::Parallel : Decoding::Iterative);
+  } else if (options.task == "mlm") {
+    if (options.data.empty())
+      fail(ErrorKind::Usage, "eval mlm needs --text (documents, one per line) or --data (a training text folder)");
+    result = evaluate_masked_lm(options.model, options.data, options.windows, options.held_out_every,
+                                parse_masking_rule(options.rule));
   } else {
     const ImageDataset data = load_dataset(options.data, options.images, options.labels, options.limit, "evaluation");
     result = evaluate_image_classifier(options.model, data);
   }
   nlohmann::json out = {{"model", options.model}, {"task", options.task}, {"count", result.count},
                         {"loss", result.loss},    {"accuracy", result.accuracy}};
+  if (options.task == "mlm") out["rule"] = options.rule, out["fraction"] = options.fraction;
+  if (options.task == "mlm" && !options.text.empty()) out["decode"] = options.decode;
   for (const auto& [name, value] : result.extra) out[name] = value;
   std::cout << out.dump() << std::endl;
   return cli::kExitOk;
@@ -293,11 +392,16 @@ int main(int argc, char** argv) {
   mlm_app->add_option("--batch", mlm.batch, "windows per step")->check(CLI::PositiveNumber)->capture_default_str();
   mlm_app->add_option("--eval-windows", mlm.eval_windows, "held-out windows per evaluation (0: all)")->capture_default_str();
   mlm_app->add_option("--held-out-every", mlm.held_out_every, "every N-th file is held out")->check(CLI::Range(2, 1000000))->capture_default_str();
-  mlm_app->add_option("--max-bytes", mlm.max_bytes, "read at most this much text (0: all)");
+  mlm_app->add_option("--max-bytes", mlm.max_bytes, "read at most this much text (0: all)")->capture_default_str();
   mlm_app->add_option("--init", mlm.init,
                       "random, or positional: latent i starts attending to byte i and decoder query i to latent i "
-                      "(needs --num-latents = --window, --d-latents = --d-model; docs/training.md)")
-      ->check(CLI::IsMember({"random", "positional"}))
+                      "(needs --num-latents = --window, --d-latents = --d-model; docs/training.md); auto: "
+                      "positional where the shape allows it")
+      ->check(CLI::IsMember({"auto", "random", "positional"}))
+      ->capture_default_str();
+  mlm_app->add_option("--masking", mlm.masking,
+                      "masking rule of the training windows: mixture, words, spaced-words, spans, letters, bytes "
+                      "(docs/training.md)")
       ->capture_default_str();
   add_shape_options(*mlm_app, mlm.shape, true);
   add_loop_options(*mlm_app, mlm.loop);
@@ -317,8 +421,8 @@ int main(int argc, char** argv) {
   classify_app->add_option("--mean", classify.mean, "normalisation mean per channel (1 or 3 values)");
   classify_app->add_option("--std", classify.std, "normalisation std per channel (1 or 3 values)");
   classify_app->add_option("--batch", classify.batch, "images per step")->check(CLI::PositiveNumber)->capture_default_str();
-  classify_app->add_option("--eval-images", classify.eval_images, "test images per evaluation (0: all)");
-  classify_app->add_option("--limit", classify.limit, "use only the first N training images (IDX)");
+  classify_app->add_option("--eval-images", classify.eval_images, "test images per evaluation (0: all)")->capture_default_str();
+  classify_app->add_option("--limit", classify.limit, "use only the first N training images (IDX; 0: all)")->capture_default_str();
   classify_app->add_flag("--flip", classify.flip, "random horizontal flips of training images");
   add_shape_options(*classify_app, classify.shape, false);
   add_loop_options(*classify_app, classify.loop);
@@ -330,10 +434,23 @@ int main(int argc, char** argv) {
   eval_app->add_option("--data", eval.data, "mlm: the text folder (its held-out files); classify: a class folder tree");
   eval_app->add_option("--images", eval.images, "classify: IDX images");
   eval_app->add_option("--labels", eval.labels, "classify: IDX labels");
+  eval_app->add_option("--text", eval.text, "mlm: held-out documents, one per line, filled through perceiver-mlm's code");
+  eval_app->add_option("--rule", eval.rule, "mlm: masking rule (letters, space-words, mixture, ...; docs/training.md)")
+      ->capture_default_str();
+  eval_app->add_option("--fraction", eval.fraction, "mlm: mask fraction of the rule")->capture_default_str();
+  eval_app->add_option("--decode", eval.decode, "mlm --text: iterative or parallel, as perceiver-mlm's --decode")
+      ->check(CLI::IsMember({"iterative", "parallel"}))
+      ->capture_default_str();
   eval_app->add_option("--windows", eval.windows, "mlm: held-out windows scored (0: all)");
   eval_app->add_option("--held-out-every", eval.held_out_every, "mlm: as in training")->capture_default_str();
   eval_app->add_option("--limit", eval.limit, "classify: first N IDX images only");
   cli::add_threads_option(*eval_app, eval.threads);
+
+  std::string widen_from, widen_to;
+  CLI::App* widen_app = app.add_subcommand(
+      "widen", "a byte MLM twice as wide that computes the same (to train further from; docs/training.md)");
+  widen_app->add_option("-m,--model", widen_from, "the PerceiverForMaskedLM folder to widen")->required();
+  widen_app->add_option("-o,--output", widen_to, "the folder to write (must not exist or be empty)")->required();
 
   std::string metrics, png, title;
   CLI::App* plot_app = app.add_subcommand("plot", "turn a metrics.jsonl into a PNG learning curve");
@@ -342,11 +459,20 @@ int main(int argc, char** argv) {
   plot_app->add_option("--title", title, "title above the plots");
 
   if (const int code = cli::parse_arguments(app, argc, argv); code >= 0) return code;
+  mlm.loop.shape_flags_given = given_shape_flags(*mlm_app);
+  classify.loop.shape_flags_given = given_shape_flags(*classify_app);
   cli::install_interrupt_handlers();
   return cli::run_guarded(kProgram, [&] {
     if (*mlm_app) return run_mlm(mlm);
     if (*classify_app) return run_classify(classify);
     if (*eval_app) return run_eval(eval);
+    if (*widen_app) {
+      RunSettings target;
+      target.output_dir = widen_to;
+      check_output_dir(target);
+      widen_masked_lm(widen_from, widen_to);
+      return 0;
+    }
     write_learning_curve_png(metrics, png, title.empty() ? metrics : title);
     return 0;
   });

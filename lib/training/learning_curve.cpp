@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/error.h"
+#include "common/json.h"
 #include "training/bitmap_font.h"
 
 namespace perceiver::training {
@@ -388,8 +389,12 @@ MetricsSeries read_metrics(const std::string& path) {
   while (std::getline(in, line)) {
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (line.find_first_not_of(" \t") == std::string::npos) continue;
-    const nlohmann::json record = nlohmann::json::parse(null_for_non_finite_tokens(line), nullptr, false);
-    if (record.is_discarded() || !record.is_object()) {
+    nlohmann::json record;
+    try {
+      record = parse_json(null_for_non_finite_tokens(line), path, ErrorKind::Input);
+    } catch (const Error&) {  // not JSON or nested too deep: skipped like a torn line
+    }
+    if (!record.is_object()) {
       ++series.skipped_lines;
       continue;
     }

@@ -9,7 +9,8 @@
 
 namespace perceiver::training {
 
-MaskedBatch training_batch(const std::string& text, int64_t batch, int64_t window_bytes, uint64_t seed, int64_t step) {
+MaskedBatch training_batch(const std::string& text, int64_t batch, int64_t window_bytes, uint64_t seed, int64_t step,
+                           MaskingRule rule) {
   const int64_t size = static_cast<int64_t>(text.size());
   if (size < window_bytes) fail(ErrorKind::Input, "the training text (" + std::to_string(size) +
                                                       " bytes) is shorter than one window of " +
@@ -22,19 +23,20 @@ MaskedBatch training_batch(const std::string& text, int64_t batch, int64_t windo
     SplitMix64 random(mix_seed(seed, example));
     const int64_t start = static_cast<int64_t>(random.below(static_cast<uint64_t>(size - window_bytes + 1)));
     const MaskedWindow window =
-        mask_window(std::string_view(text).substr(start, window_bytes), mix_seed(seed + 1, example));
+        mask_window(std::string_view(text).substr(start, window_bytes), mix_seed(seed + 1, example), 0.15, rule);
     out.input_ids.insert(out.input_ids.end(), window.input_ids.begin(), window.input_ids.end());
     out.labels.insert(out.labels.end(), window.labels.begin(), window.labels.end());
   }
   return out;
 }
 
-std::vector<MaskedWindow> held_out_windows(const std::string& text, int64_t window_bytes, int64_t max_windows) {
+std::vector<MaskedWindow> held_out_windows(const std::string& text, int64_t window_bytes, int64_t max_windows,
+                                           MaskingRule rule) {
   std::vector<MaskedWindow> windows;
   for (int64_t start = 0; start + window_bytes <= static_cast<int64_t>(text.size()); start += window_bytes) {
     if (max_windows > 0 && static_cast<int64_t>(windows.size()) >= max_windows) break;
     windows.push_back(mask_window(std::string_view(text).substr(start, window_bytes),
-                                  mix_seed(kHeldOutSeed, windows.size())));
+                                  mix_seed(kHeldOutSeed, windows.size()), 0.15, rule));
   }
   if (windows.empty()) fail(ErrorKind::Input, "the held-out text is shorter than one window of " +
                                                   std::to_string(window_bytes) + " bytes");

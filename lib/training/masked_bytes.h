@@ -26,8 +26,10 @@ struct MaskedBatch {
 };
 
 // `window_bytes` = max_position_embeddings − 2 ([CLS] and [SEP] frame every window).
-MaskedBatch training_batch(const std::string& text, int64_t batch, int64_t window_bytes, uint64_t seed, int64_t step);
-std::vector<MaskedWindow> held_out_windows(const std::string& text, int64_t window_bytes, int64_t max_windows);
+MaskedBatch training_batch(const std::string& text, int64_t batch, int64_t window_bytes, uint64_t seed, int64_t step,
+                           MaskingRule rule = MaskingRule::Words);
+std::vector<MaskedWindow> held_out_windows(const std::string& text, int64_t window_bytes, int64_t max_windows,
+                                           MaskingRule rule = MaskingRule::Words);
 // Windows [first, first + count) of `windows` as one batch (all the same length).
 MaskedBatch batch_of(const std::vector<MaskedWindow>& windows, size_t first, size_t count);
 

@@ -70,11 +70,12 @@ MaskedLmTask::MaskedLmTask(const MaskedLmTaskSettings& settings, TextCorpus corp
   initialize_parameters(model_.parameters(), settings.seed);
   if (settings.positional_init) align_with_positions(model_.parameters(), settings.config, settings.seed);
   if (!settings.init_from.empty()) load_parameters(model_.parameters(), settings.init_from);
-  held_out_ = held_out_windows(corpus_.held_out, window_bytes(), settings.eval_windows);
+  held_out_ = held_out_windows(corpus_.held_out, window_bytes(), settings.eval_windows, settings.masking);
 }
 
 LossResult MaskedLmTask::train_step(int64_t step) {
-  const MaskedBatch batch = training_batch(corpus_.train, settings_.batch_size, window_bytes(), settings_.seed, step);
+  const MaskedBatch batch = training_batch(corpus_.train, settings_.batch_size, window_bytes(), settings_.seed, step,
+                                             settings_.masking);
   return model_.step(settings_.backend, batch.input_ids.data(), batch.labels.data(), batch.batch, batch.length, true);
 }
 

@@ -19,6 +19,7 @@ struct MaskedLmTaskSettings {
   int64_t eval_windows = 256;   // held-out windows scored per evaluation (0: all)
   std::string init_from;        // a compatible model folder to fine-tune, or empty
   bool positional_init = false; // align_with_positions() after the random initialisation
+  MaskingRule masking = MaskingRule::Mixture;  // of the training and held-out windows
   GemmBackend backend = GemmBackend::OneDnn;
 };
 

@@ -10,6 +10,7 @@
 
 #include "cli/interrupt.h"
 #include "common/error.h"
+#include "common/json.h"
 #include "training/gemm.h"
 #include "training/training_checkpoint.h"
 
@@ -35,7 +36,11 @@ void truncate_metrics(const std::string& path, int64_t step) {
   std::ostringstream kept;
   std::string line;
   while (std::getline(in, line)) {
-    const nlohmann::json entry = nlohmann::json::parse(line, nullptr, false);
+    nlohmann::json entry;
+    try {
+      entry = parse_json(line, path, ErrorKind::Input);
+    } catch (const Error&) {
+    }
     if (entry.is_object() && entry.contains("step") && entry["step"].is_number_integer() && entry["step"].get<int64_t>() <= step)
       kept << line << '\n';
   }
@@ -60,6 +65,35 @@ class MetricsFile {
 
 }  // namespace
 
+void check_output_dir(const RunSettings& settings) {
+  namespace fs = std::filesystem;
+  const fs::path dir(settings.output_dir);
+  std::error_code error;
+  const fs::file_status status = fs::status(dir, error);
+  if (fs::exists(status) && !fs::is_directory(status))
+    fail(ErrorKind::Output, settings.output_dir + ": not a folder (-o names the model folder to write)");
+  if (settings.resume) {
+    if (!fs::exists(dir / "training_state.safetensors"))
+      fail(ErrorKind::ModelMissing, settings.output_dir + ": no training_state.safetensors to --resume from");
+    return;
+  }
+  if (fs::exists(status) && !fs::is_empty(dir, error) && !settings.overwrite)
+    fail(ErrorKind::Usage, settings.output_dir + ": not empty; give --resume to continue the run saved there, or "
+                                                 "--overwrite to replace its model and metrics");
+}
+
+std::vector<std::string> describe_differences(const std::map<std::string, std::string>& saved,
+                                              const std::map<std::string, std::string>& now) {
+  std::vector<std::string> differences;
+  for (const auto& [name, value] : now) {
+    const auto it = saved.find(name);
+    if (it == saved.end() || it->second == value) continue;
+    differences.push_back(name + " " + (value.empty() ? "(not given)" : value) + " (the checkpoint has " +
+                          (it->second.empty() ? "none" : it->second) + ")");
+  }
+  return differences;
+}
+
 RunSummary run_training(TrainingTask& task, const RunSettings& settings) {
   if (settings.steps < 1) fail(ErrorKind::Usage, "--steps must be at least 1");
   if (settings.log_every < 1) fail(ErrorKind::Usage, "--log-every must be at least 1");
@@ -70,10 +104,19 @@ RunSummary run_training(TrainingTask& task, const RunSettings& settings) {
   OptimizerSettings optimizer = settings.optimizer;
   optimizer.total_steps = settings.steps;  // the cosine spans the whole schedule
   const std::string metrics_path = settings.output_dir + "/metrics.jsonl";
+  check_output_dir(settings);
   std::filesystem::create_directories(settings.output_dir);
 
   int64_t step = 0;
   if (settings.resume) {
+    AdamState<float> saved_state;
+    const std::vector<std::string> differences =
+        describe_differences(load_training_state(settings.output_dir, params, saved_state), settings.description);
+    if (!differences.empty()) {
+      std::string list;
+      for (const std::string& difference : differences) list += (list.empty() ? "" : "; ") + difference;
+      fail(ErrorKind::Usage, settings.output_dir + ": --resume needs the flags of the saved run: " + list);
+    }
     load_parameters(params, settings.output_dir);
     load_training_state(settings.output_dir, params, state);
     step = state.step;
@@ -86,9 +129,7 @@ RunSummary run_training(TrainingTask& task, const RunSettings& settings) {
 
   auto save = [&] {
     task.save_model(settings.output_dir);
-    std::map<std::string, std::string> description = settings.description;
-    description["seed"] = std::to_string(settings.seed);
-    save_training_state(settings.output_dir, params, state, description);
+    save_training_state(settings.output_dir, params, state, settings.description);
   };
   auto evaluate = [&](int64_t done) {
     const auto start = Clock::now();
@@ -130,6 +171,15 @@ RunSummary run_training(TrainingTask& task, const RunSettings& settings) {
     ++interval_steps;
     summary.last_train_loss = loss.loss;
 
+    // The first step also prints a progress line (not a metrics line), so a long run shows at
+    // once that it is working and how fast.
+    if (!settings.quiet && step == summary.first_step + 1 && step % settings.log_every != 0 && step != end) {
+      const double elapsed = std::chrono::duration<double>(Clock::now() - run_start).count();
+      std::fprintf(stderr, "step %lld/%lld  loss %.4f  lr %.2e  %.1f examples/s  elapsed %s  ETA %s\n",
+                   static_cast<long long>(step), static_cast<long long>(settings.steps), loss.loss, learning_rate,
+                   static_cast<double>(task.examples_per_step()) / elapsed, format_duration(elapsed).c_str(),
+                   format_duration(elapsed * static_cast<double>(end - step)).c_str());
+    }
     if (step % settings.log_every == 0 || step == end) {
       const double seconds = std::chrono::duration<double>(Clock::now() - interval_start).count();
       const double examples_per_second = static_cast<double>(interval_steps * task.examples_per_step()) / seconds;

@@ -12,6 +12,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "training/cross_entropy.h"
 #include "training/optimizer.h"
@@ -71,10 +72,23 @@ struct RunSettings {
   int64_t save_every = 0;      // 0: at the end only; must be a multiple of log_every
   uint64_t seed = 0;
   bool resume = false;
+  bool overwrite = false;      // write into a non-empty output_dir that holds no run to resume
   bool quiet = false;          // no progress lines
   OptimizerSettings optimizer;
-  std::map<std::string, std::string> description;  // saved with the optimizer state
+  // Saved with the optimizer state: every flag that shapes the run, by its name ("--lr" → value).
+  // --resume refuses a run whose description differs from the checkpoint's, naming each flag.
+  std::map<std::string, std::string> description;
 };
+
+// Before any work: a fresh run refuses a non-empty output_dir (it may hold a trained model)
+// unless `overwrite` (Error(Usage) naming the folder and both flags); a resumed one needs the
+// training state there (Error(ModelMissing)); Error(Output) when output_dir is not a folder.
+void check_output_dir(const RunSettings& settings);
+
+// The flags whose values differ between a checkpoint's saved description and this run's:
+// "--lr 0.0003 (the checkpoint has 0.001)", in name order; keys only one side has are skipped.
+std::vector<std::string> describe_differences(const std::map<std::string, std::string>& saved,
+                                              const std::map<std::string, std::string>& now);
 
 struct RunSummary {
   int64_t first_step = 0, last_step = 0;  // steps done by this run: [first, last)

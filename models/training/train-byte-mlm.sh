@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 out=${1:-runs/byte-mlm}
-build/apps/perceiver-train mlm --data /usr/share/doc/python3.11/html/_sources \
+build/apps/perceiver-train mlm --data /usr/share/doc/python3.11/html/_sources --masking words \
   --init positional --num-latents 128 --d-latents 128 --d-model 128 --window 128 --layers 6 --widening 2 \
   --self-heads 8 --cross-heads 4 --batch 16 --steps 6000 --warmup 300 --lr 1e-3 --log-every 50 \
   --eval-every 500 --save-every 500 --eval-windows 256 --seed 1 -t 1 -o "$out" --plot "$out/curve.png" "${@:2}"

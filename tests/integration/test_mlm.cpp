@@ -302,8 +302,8 @@ TEST_CASE("fill_masks iterative: lone masks as in parallel, a run decided left t
   }
   // On this input the two differ (the run's last byte), so the checks above see the iteration.
   CHECK(iterative.masks[3].candidates[0].id != parallel.masks[3].candidates[0].id);
-  // perceiver-mlm decides iteratively by default; --decode parallel is HF's one pass.
+  // perceiver-mlm: parallel (HF's one pass) by default, --decode iterative on request.
   const std::string tool = test::kNoSlurm + test::bin_dir() + "/perceiver-mlm -q -t 1 -m " + model_dir();
-  CHECK(test::run_command(tool, "ab[MASK]cd efg[MASK:3]h").out == iterative.text);
-  CHECK(test::run_command(tool + " --decode parallel", "ab[MASK]cd efg[MASK:3]h").out == parallel.text);
+  CHECK(test::run_command(tool, "ab[MASK]cd efg[MASK:3]h").out == parallel.text);
+  CHECK(test::run_command(tool + " --decode iterative", "ab[MASK]cd efg[MASK:3]h").out == iterative.text);
 }

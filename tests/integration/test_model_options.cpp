@@ -39,7 +39,7 @@ TEST_CASE("weights-file limits: exceeding one is exit 9 naming the flag, for eve
   }
   // The tools take the same flags.
   const auto classify = test::run_command(test::bin_dir() + "/perceiver-classify -m " + test::golden_dir() +
-                                          "/vision_learned --max-tensors 2 " + test::golden_dir() +
+                                          "/vision_conv --max-tensors 2 " + test::golden_dir() +
                                           "/image_processor/*.png");
   CHECK(classify.exit_code == cli::kExitLimit);
   CHECK(classify.err.find("(raise it with --max-tensors)") != std::string::npos);

@@ -9,7 +9,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "checkpoint/weights.h"
 #include "media/image.h"
+#include "models/masked_lm.h"
 #include "support/test_support.h"
 #include "training/initialization.h"
 #include "training/masked_lm_task.h"
@@ -310,4 +312,30 @@ TEST_CASE("training: fine-tuning starts from a released-layout checkpoint (MLM a
   CHECK(after.at("perceiver.decoder.decoder.final_layer.weight").dim(0) == 2);
   CHECK(test::max_abs_diff(before.at("perceiver.embeddings.latents").to_f32(), after.at("perceiver.embeddings.latents")) == 0.0);
   CHECK(load_config(classifier + "/config.json").id2label.at(1) == "light");
+}
+
+TEST_CASE("training: perceiver-train widen doubles the widths and keeps the model's logits") {
+  const std::string wide = test::temp_dir() + "/wide";
+  const test::CommandResult r = test::run_command(train_tool() + " widen -m " + test::golden_dir() + "/mlm -o " + wide);
+  REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+  const PerceiverConfig narrow_config = load_config(test::golden_dir() + "/mlm/config.json");
+  const PerceiverConfig wide_config = load_config(wide + "/config.json");
+  CHECK(wide_config.d_model == 2 * narrow_config.d_model);
+  CHECK(wide_config.d_latents == 2 * narrow_config.d_latents);
+  CHECK(*wide_config.qk_channels == 2 * *narrow_config.qk_channels);
+  const auto narrow_weights = open_model_weights(test::golden_dir() + "/mlm");
+  const MaskedLanguageModel narrow(narrow_config, *narrow_weights);
+  const auto wide_weights = open_model_weights(wide);
+  const MaskedLanguageModel widened(wide_config, *wide_weights);
+  const Tensor ids = test::read_tensors(test::golden_dir() + "/mlm/inputs.safetensors").at("input_ids");
+  const Tensor a = narrow.forward(ids), b = widened.forward(ids);
+  REQUIRE(a.shape() == b.shape());
+  double scale = 0;
+  for (int64_t i = 0; i < a.numel(); ++i) scale = std::max(scale, std::abs(static_cast<double>(a.data<float>()[i])));
+  const double diff = test::max_abs_diff(a, b);
+  MESSAGE("widened logits: max |diff| " << diff << " of max |logit| " << scale);
+  CHECK(diff <= 1e-4 * scale);
+  // Refused: another architecture, and a non-empty output folder.
+  CHECK(test::run_command(train_tool() + " widen -m " + test::golden_dir() + "/vision_conv -o " + test::temp_dir() + "/x").exit_code == 6);
+  CHECK(test::run_command(train_tool() + " widen -m " + test::golden_dir() + "/mlm -o " + wide).exit_code == 2);
 }
