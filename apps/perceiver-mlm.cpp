@@ -44,7 +44,7 @@ struct Options {
   bool skip_existing = false;
   bool quiet = false;
   bool top_k_given = false;
-  std::string decode = "iterative";
+  std::string decode = "parallel";
   cli::ModelOptions model;  // threads, precision, weights-file limits
 };
 
@@ -366,7 +366,7 @@ int main(int argc, char** argv) {
   app.add_option("--decode", options.decode,
                  "iterative: each run of masked bytes is decided left to right, each byte predicted with the ones "
                  "before it filled in (words come out more often as words); parallel: every masked byte from one "
-                 "pass, as HF's fill-mask (docs/mlm.md)")
+                 "pass, as HF's fill-mask (the default; docs/mlm.md)")
       ->check(CLI::IsMember({"iterative", "parallel"}))
       ->capture_default_str();
   app.add_option("--mask-span", options.mask_spans, "mask every occurrence of this text (repeatable)");
