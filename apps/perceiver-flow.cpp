@@ -17,6 +17,7 @@
 #include "checkpoint/config.h"
 #include "cli/app_options.h"
 #include "common/atomic_file.h"
+#include "common/escape.h"
 #include "cli/exit_codes.h"
 #include "cli/inputs.h"
 #include "cli/interrupt.h"
@@ -243,7 +244,9 @@ int run(const Options& options) {
       }
       if (truth) {
         const EndPointError epe = end_point_error(flow, *truth);
-        std::cout << pair.first << '\t' << pair.second << '\t' << (epe.valid_pixels ? format_epe(epe.mean) : "nan")
+        // A tab, newline or backslash in a frame's name is escaped: one pair per line, three fields.
+        std::cout << escape_control(pair.first, true) << '\t' << escape_control(pair.second, true) << '\t'
+                  << (epe.valid_pixels ? format_epe(epe.mean) : "nan")
                   << std::endl;
         if (epe.valid_pixels) epe_sum += epe.mean, ++evaluated;
       }

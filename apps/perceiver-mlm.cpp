@@ -161,7 +161,7 @@ int run(Options options) {
       fail(ErrorKind::Usage, "no model folder: pass -m/--model DIR or set PERCEIVER_MLM_MODEL");
     if (!options.quiet)
       std::fprintf(stderr, "%s: no --model given: using the small shipped model %s (models/README.md)\n", kProgram,
-                   options.model_dir.c_str());
+                   escape_control(options.model_dir).c_str());
   }
   if (options.top_k_given && !options.json)
     std::cerr << kProgram << ": warning: -k/--top-k only changes --json output (the text output has the best byte)" << std::endl;

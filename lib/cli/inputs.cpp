@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "common/error.h"
+#include "common/escape.h"
 #include "common/input_file.h"
 
 namespace perceiver::cli {
@@ -40,7 +41,8 @@ struct Walk {
   std::set<std::pair<dev_t, ino_t>> visited;
 
   void note(const std::string& message) const {
-    std::fprintf(stderr, "%s%s%s\n", options.program ? options.program : "", options.program ? ": " : "", message.c_str());
+    std::fprintf(stderr, "%s%s%s\n", options.program ? options.program : "", options.program ? ": " : "",
+                 escape_control(message).c_str());
   }
 
   void add_directory(const fs::path& dir, bool top) {

@@ -12,6 +12,7 @@
 
 #include "common/atomic_file.h"
 #include "common/error.h"
+#include "common/escape.h"
 #include "common/json.h"
 
 namespace perceiver::cli {
@@ -131,7 +132,7 @@ void ResultOutput::open_journal(const char* program, const std::string& shard, c
   if (kept < text.size()) {
     if (::ftruncate(fd_, static_cast<off_t>(kept)) != 0)
       fail(ErrorKind::Output, path_ + ": cannot cut off the torn last line (" + std::strerror(errno) + ")");
-    std::cerr << program << ": " << path_ << ": dropped a torn last line (" << text.size() - kept
+    std::cerr << program << ": " << escape_control(path_) << ": dropped a torn last line (" << text.size() - kept
               << " bytes) left by an interrupted run" << std::endl;
   }
 }
