@@ -40,6 +40,7 @@ struct Options {
   int64_t top_k = 5, batch = 1, max_pixels = 100'000'000;
   std::string format = "text", output, shard;
   bool skip_existing = false;
+  bool null_separated = false;
   cli::ModelOptions model;  // threads, precision, weights-file limits
 };
 
@@ -79,7 +80,9 @@ class ResultWriter {
     if (options_.format == "jsonl") {
       nlohmann::json entries = nlohmann::json::array();
       for (const Label& l : top) entries.push_back({{"id", l.id}, {"label", label(l.id)}, {"p", l.p}});
-      text << dump({{"file", file}, {"top", entries}}) << '\n';
+      nlohmann::json record = cli::file_fields(file);
+      record["top"] = entries;
+      text << dump(record) << '\n';
     } else if (options_.format == "tsv") {
       for (size_t r = 0; r < top.size(); ++r)
         text << tsv_field(file) << '\t' << r + 1 << '\t' << top[r].id << '\t' << tsv_field(label(top[r].id)) << '\t'
@@ -95,7 +98,10 @@ class ResultWriter {
     out_.write(text.str());
   }
   void error(const std::string& file, const std::string& message) {
-    if (options_.format == "jsonl") out_.write(dump({{"file", file}, {"error", message}}) + "\n");
+    if (options_.format != "jsonl") return;
+    nlohmann::json record = cli::file_fields(file);
+    record["error"] = message;
+    out_.write(dump(record) + "\n");
   }
 
  private:
@@ -146,6 +152,7 @@ int run(const Options& options) {
   input_options.recursive = options.recursive;
   input_options.extensions = cli::image_extensions();
   input_options.program = kProgram;
+  input_options.null_separated = options.null_separated;
   const std::vector<std::string> all_files = cli::expand_inputs(options.inputs, input_options);
   if (all_files.empty()) fail(ErrorKind::Usage, "no input images (give files, directories, @list or - for a list on stdin)");
   const std::vector<std::string> files = cli::select_shard(all_files, shard);
@@ -227,6 +234,7 @@ int main(int argc, char** argv) {
   app.add_option("-m,--model", options.model_dir, "model folder (config.json + model.safetensors or pytorch_model.bin)")
       ->envname("PERCEIVER_CLASSIFY_MODEL");
   app.add_flag("-r,--recursive", options.recursive, "descend into sub-folders of directories");
+  app.add_flag("-0,--null", options.null_separated, "lists (- and @LIST) are NUL-separated, as find -print0 writes them");
   app.add_option("-k,--top-k", options.top_k, "labels per image (0 = all)")->check(CLI::NonNegativeNumber)->capture_default_str();
   app.add_option("-f,--format", options.format, "output format")
       ->check(CLI::IsMember({"text", "tsv", "jsonl"}))

@@ -122,7 +122,7 @@ std::string json_text(const nlohmann::json& value) {
 class DocumentRecord {
  public:
   DocumentRecord(const Document& document, cli::ResultOutput& out) : out_(out) {
-    std::string head = "{\"file\":" + json_text(document.file);
+    std::string head = "{" + cli::file_fields_text(document.file);
     if (document.line > 0) head += ",\"line\":" + std::to_string(document.line);
     out_.write_part(head + ",\"masks\":[");
   }
@@ -150,7 +150,9 @@ class DocumentRecord {
 struct AbandonedDocument {};
 
 std::string error_json(const std::string& file, const std::string& message) {
-  return nlohmann::json{{"file", file}, {"error", message}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  nlohmann::json record = cli::file_fields(file);
+  record["error"] = message;
+  return record.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 int run(Options options) {
@@ -257,7 +259,8 @@ int run(Options options) {
       const std::string message = where + ": " + (known ? e.what() : "out of memory (" + std::string(e.what()) + ")");
       cli::report_input_error(kProgram, message);
       if (options.json) {
-        nlohmann::json record = {{"file", file}, {"error", message}};
+        nlohmann::json record = cli::file_fields(file);
+        record["error"] = message;
         if (options.lines) record["line"] = document.line;
         out.write(json_text(record) + "\n");
       }

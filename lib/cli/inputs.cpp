@@ -94,13 +94,22 @@ struct Walk {
   }
 
   // One path per line; blank lines and lines starting with '#' are skipped. Entries are taken
-  // as given (a directory in a list is expanded like an argument).
+  // as given (a directory in a list is expanded like an argument). NUL-separated lists
+  // (find -print0) take every non-empty entry as it is: any byte but NUL may be in a name.
   void add_list(const std::string& text, const std::string& name) {
-    std::istringstream in(text);
-    std::string line;
-    while (std::getline(in, line)) {
-      if (!line.empty() && line.back() == '\r') line.pop_back();
-      if (line.empty() || line[0] == '#') continue;
+    const char separator = options.null_separated ? '\0' : '\n';
+    size_t start = 0;
+    while (start < text.size()) {
+      size_t end = text.find(separator, start);
+      if (end == std::string::npos) end = text.size();
+      std::string line = text.substr(start, end - start);
+      start = end + 1;
+      if (!options.null_separated) {
+        if (!line.empty() && line.back() == '\r') line.pop_back();
+        if (line.empty() || line[0] == '#') continue;
+      } else if (line.empty()) {
+        continue;
+      }
       if (line == "-" || line[0] == '@') fail(ErrorKind::Input, name + ": a list cannot name another list ('" + line + "')");
       add_argument(line);
     }

@@ -21,6 +21,7 @@ inline constexpr uint64_t kMaxListBytes = uint64_t{1} << 30;
 struct InputOptions {
   bool recursive = false;
   const char* program = nullptr;  // prefixes the notes on stderr
+  bool null_separated = false;     // lists (@LIST, "-") hold NUL-separated paths (find -print0)
   std::vector<std::string> extensions;  // lower-case, with the dot: {".jpg", ".png"}; empty = all
 };
 

@@ -14,21 +14,72 @@
 #include "common/error.h"
 #include "common/escape.h"
 #include "common/json.h"
+#include "media/byte_tokenizer.h"
 
 namespace perceiver::cli {
 
 std::string input_key(const std::string& file, int64_t line) { return file + '\n' + std::to_string(line); }
 
+namespace {
+
+std::string to_hex(const std::string& bytes) {
+  static const char* digits = "0123456789abcdef";
+  std::string hex;
+  for (unsigned char c : bytes) hex += digits[c >> 4], hex += digits[c & 15];
+  return hex;
+}
+
+std::optional<std::string> from_hex(const std::string& hex) {
+  if (hex.size() % 2) return std::nullopt;
+  std::string bytes;
+  for (size_t i = 0; i < hex.size(); i += 2) {
+    int value = 0;
+    for (size_t k = i; k < i + 2; ++k) {
+      const char c = hex[k];
+      const int digit = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+      if (digit < 0) return std::nullopt;
+      value = value * 16 + digit;
+    }
+    bytes.push_back(static_cast<char>(value));
+  }
+  return bytes;
+}
+
+std::string json_string(const std::string& text) {
+  return nlohmann::json(text).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+}  // namespace
+
+nlohmann::json file_fields(const std::string& file) {
+  nlohmann::json fields = {{"file", tokenizer::utf8_replace_invalid(file)}};
+  if (fields["file"].get_ref<const std::string&>() != file) fields["file_bytes"] = to_hex(file);
+  return fields;
+}
+
+std::string file_fields_text(const std::string& file) {
+  const std::string shown = tokenizer::utf8_replace_invalid(file);
+  std::string text = "\"file\":" + json_string(shown);
+  if (shown != file) text += ",\"file_bytes\":\"" + to_hex(file) + "\"";
+  return text;
+}
+
 std::optional<std::string> file_record_key(const nlohmann::json& record) {
   if (!record.is_object()) return std::nullopt;
   const auto file = record.find("file");
   if (file == record.end() || !file->is_string()) return std::nullopt;
+  std::string name = file->get<std::string>();
+  if (const auto bytes = record.find("file_bytes"); bytes != record.end()) {
+    const auto raw = bytes->is_string() ? from_hex(bytes->get<std::string>()) : std::nullopt;
+    if (!raw) return std::nullopt;
+    name = *raw;
+  }
   int64_t line = 0;
   if (const auto l = record.find("line"); l != record.end()) {
     if (!l->is_number_integer()) return std::nullopt;
     line = l->get<int64_t>();
   }
-  return input_key(file->get<std::string>(), line);
+  return input_key(name, line);
 }
 
 std::string journal_header(const std::string& program, const std::string& shard) {

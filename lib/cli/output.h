@@ -33,8 +33,16 @@ namespace perceiver::cli {
 // line is not a record of the tool.
 using RecordKey = std::function<std::optional<std::string>(const nlohmann::json&)>;
 
-// The usual key: the "file" field, and "line" when present (perceiver-mlm --lines).
+// The usual key: the "file" field (or the exact bytes in "file_bytes", below), and "line" when
+// present (perceiver-mlm --lines).
 std::optional<std::string> file_record_key(const nlohmann::json& record);
+
+// A record's "file": the name as JSON text, and when the name is not valid UTF-8 (JSON cannot
+// hold it, so "file" shows it with U+FFFD) also "file_bytes", the name's bytes in hex, so that
+// --skip-existing recognises any name the file system allows. The fields as an object, or as the
+// text `"file":…[,"file_bytes":…]` for records written by hand.
+nlohmann::json file_fields(const std::string& file);
+std::string file_fields_text(const std::string& file);
 std::string input_key(const std::string& file, int64_t line = 0);
 
 // The first line of a journal written by `program` for `shard`.

@@ -75,3 +75,26 @@ TEST_CASE("text and TSV output escape a tab, newline or backslash in a file name
   REQUIRE(text.exit_code == 0);
   CHECK(text.out.find(dir + "/new\\nline.png\n") != std::string::npos);
 }
+
+TEST_CASE("perceiver-classify -0 reads NUL-separated lists, and a journal recognises names that are not UTF-8") {
+  const std::string dir = test::temp_dir();
+  const std::string odd = dir + "/caf\xe9\nnew.png";  // Latin-1 é and a newline: any byte but NUL and '/'
+  write_png(odd, test::random_image(12, 10, 1));
+  write_png(dir + "/b.png", test::random_image(12, 10, 2));
+  const std::string classify = test::kNoSlurm + test::bin_dir() + "/perceiver-classify -q -t 1 -k 1 -m " + test::golden_dir() + "/vision_conv ";
+  test::write_text(dir + "/list", odd + std::string(1, '\0') + dir + "/b.png" + std::string(1, '\0'));
+  const test::CommandResult listed = test::run_command(classify + "-0 -f jsonl - < " + dir + "/list");
+  CHECK(listed.exit_code == 0);
+  CHECK(lines(listed.out) == 2);
+  // The journal: the name shown with U+FFFD, its bytes in file_bytes; a rerun skips it.
+  const std::string journal = dir + "/out.jsonl";
+  const test::CommandResult first = test::run_command(classify + "-f jsonl --skip-existing -o " + journal + " " + dir);
+  CHECK(first.exit_code == 0);
+  const std::string text = test::read_text(journal);
+  CHECK(text.find("\"file_bytes\":\"") != std::string::npos);
+  CHECK(text.find("\\ufffd") == std::string::npos);  // nlohmann writes U+FFFD as UTF-8, not escaped
+  const test::CommandResult again = test::run_command(classify + "-f jsonl --skip-existing -o " + journal + " " + dir);
+  CHECK(again.exit_code == 0);
+  CHECK(again.err.find("0 done, 0 failed, 2 skipped") != std::string::npos);
+  CHECK(test::read_text(journal) == text);
+}
