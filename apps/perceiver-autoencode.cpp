@@ -123,6 +123,7 @@ int run(const Options& options) {
     return cli::finish_batch(kProgram, counts, shard);
   }
 
+  if (!options.raw.empty()) check_output_path(options.raw);  // before any work
   // Inputs first, all checked before anything is computed or written.
   if (options.video.empty()) fail(ErrorKind::Usage, "no video: pass --video DIR (a folder of frames) or --video @LIST");
   if (options.audio.empty()) fail(ErrorKind::Usage, "no audio: pass --audio FILE (WAV, FLAC or OGG)");
@@ -197,7 +198,7 @@ int run(const Options& options) {
     raw_labels = Tensor::f32({windows, g.labels});
   }
   const int64_t pixels = g.height * g.width;
-  cli::Progress progress(kProgram, static_cast<size_t>(windows), options.quiet, 1);
+  cli::Progress progress(kProgram, static_cast<size_t>(windows), options.quiet, "windows");
   if (options.skip_existing && !out_dir.empty()) {
     std::vector<std::string> outputs = {summary_path, options.raw};
     for (const char* name : {"audio.wav", "labels.txt", "compare.png"}) outputs.push_back((fs::path(out_dir) / name).string());

@@ -167,7 +167,7 @@ int run(const Options& options) {
     if (out.contains(cli::input_key(file))) ++counts.skipped;
     else todo.push_back(file);
   }
-  cli::Progress progress(kProgram, todo.size(), options.quiet);
+  cli::Progress progress(kProgram, todo.size(), options.quiet, "images");
   ImageLimits limits;
   limits.max_pixels = options.max_pixels;
   for (size_t start = 0; start < todo.size() && !cli::interrupted(); start += static_cast<size_t>(options.batch)) {

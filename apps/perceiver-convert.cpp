@@ -100,6 +100,9 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"f32", "f16", "bf16"}))
       ->capture_default_str();
   app.add_flag("-q,--quiet", quiet, "no summary on stdout");
+  // The options every tool shares; -t and --precision change nothing in a conversion.
+  cli::ModelOptions model;
+  cli::add_model_options(app, model);
   if (int code = cli::parse_arguments(app, argc, argv); code >= 0) return code;
 
   return cli::run_guarded("perceiver-convert", [&] {
@@ -109,7 +112,7 @@ int main(int argc, char** argv) {
     if (!fs::is_directory(source_dir)) fail(ErrorKind::ModelMissing, model_dir + ": no such model folder");
     if (!fs::exists(config)) fail(ErrorKind::ModelMissing, config.string() + ": no such file");
 
-    const CheckpointTensors checkpoint = read_checkpoint_folder(model_dir);
+    const CheckpointTensors checkpoint = read_checkpoint_folder(model_dir, model.limits);
     std::vector<std::pair<std::string, Tensor>> converted;
     converted.reserve(checkpoint.tensors.size());
     uint64_t bytes = 0;

@@ -205,7 +205,7 @@ int run(const Options& options) {
   }
   cli::BatchCounts counts;
   counts.total = pairs.size();
-  cli::Progress progress(kProgram, pairs.size(), options.quiet, 1);
+  cli::Progress progress(kProgram, pairs.size(), options.quiet, "pairs");
   size_t evaluated = 0;
   double epe_sum = 0;
   for (const Pair& pair : pairs) {
@@ -236,9 +236,16 @@ int run(const Options& options) {
                                      pair.second + " is " + size_text(second));
         read_truth(first.width, first.height);
         // A signal abandons the pair between tiles (a large frame has many): nothing is written.
-        flow = estimator.estimate(first, second, [](size_t done, size_t tiles) {
+        // Progress inside one pair too: a pair of large frames has many tiles and takes minutes.
+        cli::Progress tile_progress(kProgram, 0, options.quiet, "tiles of " + escape_control(pair.first));
+        size_t tiles_done = 0;
+        flow = estimator.estimate(first, second, [&](size_t done, size_t tiles) {
+          tile_progress.set_total(tiles);
+          tile_progress.advance(done - tiles_done);
+          tiles_done = done;
           if (done < tiles && cli::interrupted()) throw AbandonedPair{};
         });
+        tile_progress.finish();
         if (!pair.flo.empty()) write_flo(pair.flo, flow);
         if (!pair.png.empty()) write_png(pair.png, flow_to_color(flow, options.color_max));
       }

@@ -19,6 +19,7 @@
 #include "cli/exit_codes.h"
 #include "cli/interrupt.h"
 #include "cli/output.h"
+#include "cli/progress.h"
 #include "cli/shard.h"
 #include "cli/summary.h"
 #include "kernels/runtime.h"
@@ -170,6 +171,8 @@ int run(Options options) {
   if (options.skip_existing && !options.output.empty() && !options.json)
     fail(ErrorKind::Usage, "--skip-existing with -o needs --json (the records name their input)");
   const cli::Shard shard = cli::resolve_shard(options.shard);
+  // Every output is checked (and the journal opened) before any work.
+  cli::ResultOutput out(kProgram, options.output, options.skip_existing && !options.output.empty(), shard.text());
   const PerceiverConfig config = load_config((std::filesystem::path(options.model_dir) / "config.json").string());
   if (config.architecture != "PerceiverForMaskedLM")
     fail(ErrorKind::ConfigInvalid, options.model_dir + ": holds a " + config.architecture +
@@ -198,7 +201,6 @@ int run(Options options) {
   for (size_t count : counts_per_file) total += count;
   const cli::Range range = cli::shard_range(total, shard);
 
-  cli::ResultOutput out(kProgram, options.output, options.skip_existing && !options.output.empty(), shard.text());
   cli::BatchCounts counts;
   counts.total = range.size();
   // A "-" (or FIFO) passed over still counts as read, so that a later one reads as empty, as in
@@ -211,6 +213,8 @@ int run(Options options) {
     }
   };
   const Decoding decoding = options.decode == "parallel" ? Decoding::Parallel : Decoding::Iterative;
+  cli::Progress progress(kProgram, stream ? 0 : range.size(), options.quiet, options.lines ? "lines" : "documents");
+  const bool several_files = files.size() > 1;
   // One document: skipped when the journal has it, filled and written, or failed alone. False
   // when a signal abandoned it (stop the batch).
   const auto process = [&](const Document& document) {
@@ -237,13 +241,17 @@ int run(Options options) {
             decoding);
         record.finish(text);
       } else {
-        out.write(fill_masks(
-                      model, ids, options.top_k,
-                      [&](const std::vector<MaskPrediction>&) {
-                        if (cli::interrupted()) throw AbandonedDocument{};
-                      },
-                      decoding) +
-                  (options.lines ? "\n" : ""));
+        std::string text = fill_masks(
+            model, ids, options.top_k,
+            [&](const std::vector<MaskPrediction>&) {
+              if (cli::interrupted()) throw AbandonedDocument{};
+            },
+            decoding);
+        // Framing: a line gets its newline back; with several files each document ends with a
+        // newline (added when it has none), so documents do not run together. One document
+        // comes back byte for byte.
+        if (options.lines || (several_files && (text.empty() || text.back() != '\n'))) text += '\n';
+        out.write(text);
       }
     } catch (const AbandonedDocument&) {
       out.abandon_record();  // counted as not done by the summary
@@ -267,6 +275,7 @@ int run(Options options) {
       return true;
     }
     ++counts.done;
+    progress.advance();
     return true;
   };
   // A file that cannot be read (or is over the limit) is one failed input.
@@ -304,6 +313,7 @@ int run(Options options) {
       }
       if (stop) break;
     }
+    progress.finish();
     out.close(counts.complete());
     return cli::finish_batch(kProgram, counts, shard);
   }
@@ -336,6 +346,7 @@ int run(Options options) {
     }
     if (stop) break;
   }
+  progress.finish();
   out.close(counts.complete());
   return cli::finish_batch(kProgram, counts, shard);
 }

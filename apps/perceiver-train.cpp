@@ -457,6 +457,8 @@ int main(int argc, char** argv) {
   plot_app->add_option("metrics", metrics, "metrics.jsonl of a run")->required();
   plot_app->add_option("-o,--output", png, "PNG to write")->required();
   plot_app->add_option("--title", title, "title above the plots");
+  bool plot_quiet = false;
+  plot_app->add_flag("-q,--quiet", plot_quiet, "nothing on stderr (plot prints nothing anyway)");
 
   if (const int code = cli::parse_arguments(app, argc, argv); code >= 0) return code;
   mlm.loop.shape_flags_given = given_shape_flags(*mlm_app);

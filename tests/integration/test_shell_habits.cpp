@@ -3,8 +3,14 @@
 // output for odd file names.
 #include <doctest/doctest.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
 #include <filesystem>
 
+#include "cli/progress.h"
 #include "media/image.h"
 #include "support/test_support.h"
 
@@ -97,4 +103,65 @@ TEST_CASE("perceiver-classify -0 reads NUL-separated lists, and a journal recogn
   CHECK(again.exit_code == 0);
   CHECK(again.err.find("0 done, 0 failed, 2 skipped") != std::string::npos);
   CHECK(test::read_text(journal) == text);
+}
+
+TEST_CASE("progress: nothing for short work, then done/total, percentage, rate and ETA, plain lines into a file") {
+  const std::string log = test::temp_dir() + "/stderr";
+  const int saved = ::dup(2);
+  const int file = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  REQUIRE(file >= 0);
+  ::dup2(file, 2);
+  {
+    cli::Progress quiet_for_now("tool", 10, false, "tiles");  // the default: quiet for 2 s
+    quiet_for_now.advance(3);
+    cli::Progress known("tool", 10, false, "tiles", std::chrono::milliseconds(0));
+    known.advance(3);
+    cli::Progress unknown("tool", 0, false, "lines", std::chrono::milliseconds(0));
+    unknown.advance(5);
+    cli::Progress silenced("tool", 10, true, "tiles", std::chrono::milliseconds(0));
+    silenced.advance(3);
+  }
+  std::fflush(stderr);
+  ::dup2(saved, 2);
+  ::close(file);
+  ::close(saved);
+  const std::string text = test::read_text(log);
+  CAPTURE(text);
+  CHECK(lines(text) == 2);
+  CHECK(text.rfind("tool: 3/10 tiles (30%), ", 0) == 0);
+  CHECK(text.find("/s, ETA 0:") != std::string::npos);
+  CHECK(text.find("tool: 5 lines done, ") != std::string::npos);
+}
+
+TEST_CASE("outputs are checked before any work, and the shared options are everywhere") {
+  const std::string dir = test::temp_dir();
+  for (int i = 0; i < 40; ++i) write_png(dir + "/" + std::to_string(i) + ".png", test::random_image(64, 64, static_cast<uint32_t>(i)));
+  const auto check = [&](const std::string& command, const std::string& output) {
+    CAPTURE(command);
+    const test::CommandResult r = test::run_command(command, "a [MASK] b");
+    CHECK(r.exit_code == 8);
+    CHECK(r.err.find(output + ": cannot") != std::string::npos);
+    CHECK(lines(r.err) == 1);
+  };
+  check(test::bin_dir() + "/perceiver-classify -q -t 1 -m " + test::golden_dir() + "/vision_conv -f tsv -o " + dir +
+            "/nodir/x.tsv " + dir,
+        dir + "/nodir/x.tsv");
+  check(test::bin_dir() + "/perceiver-mlm -q -t 1 -m " + test::golden_dir() + "/mlm -o " + dir + "/nodir/x.txt", dir + "/nodir/x.txt");
+  check(test::bin_dir() + "/perceiver-flow -q -t 1 -m " + test::golden_dir() + "/flow " + dir + "/0.png " + dir + "/1.png -o " +
+            dir + "/nodir/x.flo",
+        dir + "/nodir/x.flo");
+  // perceiver-convert takes the shared weights-file limits (and -t, --precision) like every tool.
+  const test::CommandResult convert = test::run_command(test::bin_dir() + "/perceiver-convert -t 1 --precision f32 --max-tensors 2 -m " +
+                                                        test::golden_dir() + "/mlm -o " + dir + "/converted");
+  CHECK(convert.exit_code == 9);
+  CHECK(convert.err.find("--max-tensors") != std::string::npos);
+}
+
+TEST_CASE("perceiver-mlm text output: one document byte for byte, several files each ending with a newline") {
+  const std::string dir = test::temp_dir();
+  test::write_text(dir + "/a.txt", "first");
+  test::write_text(dir + "/b.txt", "second\n");
+  const std::string mlm = test::kNoSlurm + test::bin_dir() + "/perceiver-mlm -q -t 1 -m " + test::golden_dir() + "/mlm ";
+  CHECK(test::run_command(mlm + dir + "/a.txt").out == "first");
+  CHECK(test::run_command(mlm + dir + "/a.txt " + dir + "/b.txt").out == "first\nsecond\n");
 }
