@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <memory>
 #include <sstream>
 
 #include "checkpoint/config.h"
@@ -32,6 +33,7 @@ using namespace perceiver;
 namespace {
 
 constexpr const char* kProgram = "perceiver-classify";
+constexpr const char* kNoInputs = "no input images (give files, directories, @list or - for a list on stdin)";
 
 struct Options {
   std::string model_dir;
@@ -153,36 +155,68 @@ int run(const Options& options) {
   input_options.extensions = cli::image_extensions();
   input_options.program = kProgram;
   input_options.null_separated = options.null_separated;
-  const std::vector<std::string> all_files = cli::expand_inputs(options.inputs, input_options);
-  if (all_files.empty()) fail(ErrorKind::Usage, "no input images (give files, directories, @list or - for a list on stdin)");
-  const std::vector<std::string> files = cli::select_shard(all_files, shard);
+  // A list ("-", @LIST) without --shard is read as it comes, so each path is answered while the
+  // list is still being written; otherwise the whole input list is known first (a shard is a
+  // block of it, and progress has a total).
+  const bool has_list = std::any_of(options.inputs.begin(), options.inputs.end(),
+                                    [](const std::string& a) { return a == "-" || (a.size() > 1 && a[0] == '@'); });
+  std::unique_ptr<cli::InputStream> stream;
+  std::vector<std::string> files;
+  size_t next_file = 0;
+  if (shard.whole() && has_list) {
+    stream = std::make_unique<cli::InputStream>(options.inputs, input_options);
+  } else {
+    const std::vector<std::string> all_files = cli::expand_inputs(options.inputs, input_options);
+    if (all_files.empty()) fail(ErrorKind::Usage, kNoInputs);
+    files = cli::select_shard(all_files, shard);
+  }
+  bool ended = false;  // the inputs are all read
+  const auto next_input = [&](std::string& path) {
+    if (stream) return !(ended = !stream->next(path));
+    if (next_file == files.size()) return !(ended = true);
+    path = files[next_file++];
+    return true;
+  };
 
   ResultWriter writer(options, config, out);
   writer.header();
   cli::BatchCounts counts;
   counts.total = files.size();
-  // Inputs to compute: those without a record in the -o journal.
-  std::vector<std::string> todo;
-  for (const std::string& file : files) {
-    if (out.contains(cli::input_key(file))) ++counts.skipped;
-    else todo.push_back(file);
-  }
-  cli::Progress progress(kProgram, todo.size(), options.quiet, "images");
+  size_t to_compute = 0;  // known beforehand only for a shard
+  for (const std::string& file : files) to_compute += !out.contains(cli::input_key(file));
+  cli::Progress progress(kProgram, to_compute, options.quiet, "images");
   ImageLimits limits;
   limits.max_pixels = options.max_pixels;
-  for (size_t start = 0; start < todo.size() && !cli::interrupted(); start += static_cast<size_t>(options.batch)) {
-    const size_t end = std::min(todo.size(), start + static_cast<size_t>(options.batch));
+  std::vector<std::string> batch;
+  bool any_input = !stream;  // an empty list of files was refused above; an empty shard is fine
+  while (!cli::interrupted()) {
+    // The next batch: up to --batch inputs without a record in the -o journal; from a stream,
+    // only what has already arrived, so no answer waits for paths not yet written.
+    batch.clear();
+    std::string path;
+    try {
+      while (batch.size() < static_cast<size_t>(options.batch) && (batch.empty() || !stream || stream->ready()) &&
+             next_input(path)) {
+        any_input = true;
+        if (stream) ++counts.total;
+        if (const std::string key = cli::input_key(path); out.contains(key)) counts.skip(out.failed_before(key));
+        else batch.push_back(path);
+      }
+    } catch (const Error& e) {
+      if (e.kind() != ErrorKind::Interrupted) throw;  // a signal while waiting for the next path
+    }
+    if (batch.empty()) break;
     // Decode the batch; a bad image is reported in its place and left out of the forward pass.
     std::vector<Image> images;
-    std::vector<std::string> errors(end - start);
-    for (size_t i = start; i < end; ++i) {
+    std::vector<std::string> errors(batch.size());
+    for (size_t i = 0; i < batch.size(); ++i) {
       try {
-        images.push_back(load_image(todo[i], limits));
+        images.push_back(load_image(batch[i], limits));
       } catch (const Error& e) {
         if (e.kind() != ErrorKind::Input && e.kind() != ErrorKind::Limit) throw;
-        errors[i - start] = e.what();
+        errors[i] = e.what();
       } catch (const std::bad_alloc&) {  // this image does not fit in memory; the next may
-        errors[i - start] = todo[i] + ": out of memory while decoding the image";
+        errors[i] = batch[i] + ": out of memory while decoding the image";
       }
     }
     Tensor logits;
@@ -194,26 +228,28 @@ int run(const Options& options) {
     } catch (const Error& e) {
       // An input the model cannot take (e.g. the wrong size for learned positions) fails its batch.
       if (e.kind() != ErrorKind::Input) throw;
-      for (size_t i = start; i < end; ++i)
-        if (errors[i - start].empty()) errors[i - start] = todo[i] + ": " + e.what();
+      for (size_t i = 0; i < batch.size(); ++i)
+        if (errors[i].empty()) errors[i] = batch[i] + ": " + e.what();
     } catch (const std::exception& e) {
       if (cli::exit_code_for_exception(e) != cli::kExitLimit) throw;  // only running out of memory
-      for (size_t i = start; i < end; ++i)
-        if (errors[i - start].empty()) errors[i - start] = todo[i] + ": out of memory in the forward pass (" + e.what() + ")";
+      for (size_t i = 0; i < batch.size(); ++i)
+        if (errors[i].empty()) errors[i] = batch[i] + ": out of memory in the forward pass (" + e.what() + ")";
     }
     size_t next = 0;
-    for (size_t i = start; i < end; ++i) {
-      if (!errors[i - start].empty()) {
+    for (size_t i = 0; i < batch.size(); ++i) {
+      if (!errors[i].empty()) {
         ++counts.failed;
-        cli::report_input_error(kProgram, errors[i - start]);
-        writer.error(todo[i], errors[i - start]);
+        cli::report_input_error(kProgram, errors[i]);
+        writer.error(batch[i], errors[i]);
         continue;
       }
-      writer.result(todo[i], top_labels(logits.data<float>() + next++ * model.num_labels(), model.num_labels(), options.top_k));
+      writer.result(batch[i], top_labels(logits.data<float>() + next++ * model.num_labels(), model.num_labels(), options.top_k));
       ++counts.done;
     }
-    progress.advance(end - start);
+    progress.advance(batch.size());
   }
+  if (stream && !ended) ++counts.total;  // stopped by a signal with the list not read to its end: at least one not done
+  if (!any_input && !cli::interrupted()) fail(ErrorKind::Usage, kNoInputs);
   progress.finish();
   out.close(counts.complete());
   return cli::finish_batch(kProgram, counts, shard);

@@ -28,6 +28,7 @@
 #include "kernels/runtime.h"
 #include "media/flo.h"
 #include "media/flow_color.h"
+#include "media/flow_metrics.h"
 #include "media/image.h"
 #include "models/flow_estimator.h"
 
@@ -250,12 +251,13 @@ int run(const Options& options) {
         if (!pair.png.empty()) write_png(pair.png, flow_to_color(flow, options.color_max));
       }
       if (truth) {
-        const EndPointError epe = end_point_error(flow, *truth);
+        FlowErrorSums epe;
+        epe.add(flow, *truth);
         // A tab, newline or backslash in a frame's name is escaped: one pair per line, three fields.
         std::cout << escape_control(pair.first, true) << '\t' << escape_control(pair.second, true) << '\t'
-                  << (epe.valid_pixels ? format_epe(epe.mean) : "nan")
+                  << (epe.pixels ? format_epe(epe.epe()) : "nan")
                   << std::endl;
-        if (epe.valid_pixels) epe_sum += epe.mean, ++evaluated;
+        if (epe.pixels) epe_sum += epe.epe(), ++evaluated;
       }
       ++(skip ? counts.skipped : counts.done);
     } catch (const AbandonedPair&) {

@@ -219,8 +219,8 @@ int run(Options options) {
   // when a signal abandoned it (stop the batch).
   const auto process = [&](const Document& document) {
     const std::string& file = document.file;
-    if (out.contains(cli::input_key(file, document.line))) {
-      ++counts.skipped;
+    if (const std::string key = cli::input_key(file, document.line); out.contains(key)) {
+      counts.skip(out.failed_before(key));
       return true;
     }
     if (const std::string lookalike = mask_lookalike(document.text); !lookalike.empty())
@@ -281,7 +281,7 @@ int run(Options options) {
   // A file that cannot be read (or is over the limit) is one failed input.
   const auto file_failed = [&](const std::string& file, const Error& e) {
     if (out.contains(cli::input_key(file))) {
-      ++counts.skipped;
+      counts.skip(out.failed_before(cli::input_key(file)));
       return;
     }
     ++counts.failed;  // a bad input is reported and skipped; the others go on
@@ -326,7 +326,7 @@ int run(Options options) {
     }
     if (!options.lines && out.contains(cli::input_key(file))) {
       pass_over(file);
-      ++counts.skipped;
+      counts.skip(out.failed_before(cli::input_key(file)));
       continue;
     }
     std::vector<Document> documents;

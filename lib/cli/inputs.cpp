@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <deque>
 #include <filesystem>
 #include <set>
 #include <sstream>
@@ -37,7 +38,7 @@ bool wanted(const fs::path& path, const InputOptions& options) {
 // or any other loop lists each real folder once.
 struct Walk {
   const InputOptions& options;
-  std::vector<std::string>& out;
+  std::deque<std::string>& out;
   std::set<std::pair<dev_t, ino_t>> visited;
 
   void note(const std::string& message) const {
@@ -82,46 +83,81 @@ struct Walk {
       for (const auto& sub : subdirs) add_directory(sub, false);
   }
 
-  void add_argument(const std::string& argument) {
-    if (argument == "-") return add_list(read_input_file("-", {kMaxListBytes, ""}), "standard input");
-    if (argument.size() > 1 && argument[0] == '@') {
-      const std::string list = argument.substr(1);
-      return add_list(read_input_file(list, {kMaxListBytes, ""}), list);
-    }
+  // A file, a folder, or (inside a list) anything else; lists are opened by the stream.
+  void add_path(const std::string& argument) {
     std::error_code error;
     if (fs::is_directory(argument, error)) return add_directory(argument, true);
     out.push_back(argument);  // a file, or something that fails later as that input (missing, a loop)
   }
 
-  // One path per line; blank lines and lines starting with '#' are skipped. Entries are taken
-  // as given (a directory in a list is expanded like an argument). NUL-separated lists
-  // (find -print0) take every non-empty entry as it is: any byte but NUL may be in a name.
-  void add_list(const std::string& text, const std::string& name) {
-    const char separator = options.null_separated ? '\0' : '\n';
-    size_t start = 0;
-    while (start < text.size()) {
-      size_t end = text.find(separator, start);
-      if (end == std::string::npos) end = text.size();
-      std::string line = text.substr(start, end - start);
-      start = end + 1;
-      if (!options.null_separated) {
-        if (!line.empty() && line.back() == '\r') line.pop_back();
-        if (line.empty() || line[0] == '#') continue;
-      } else if (line.empty()) {
-        continue;
-      }
-      if (line == "-" || line[0] == '@') fail(ErrorKind::Input, name + ": a list cannot name another list ('" + line + "')");
-      add_argument(line);
+  // One entry of a list. Lines: blank lines and lines starting with '#' are skipped, a trailing
+  // CR is dropped, and a line naming a list ("-", "@…") is refused. NUL-separated lists (find
+  // -print0) take every non-empty entry as the path it is: any byte but NUL may be in a name, so
+  // "#a.png" and "@b.png" are files. Entries are taken as given (a directory is expanded).
+  void add_list_entry(std::string line, const std::string& list) {
+    if (options.null_separated) {
+      if (!line.empty()) add_path(line);
+      return;
     }
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty() || line[0] == '#') return;
+    if (line == "-" || line[0] == '@') fail(ErrorKind::Input, list + ": a list cannot name another list ('" + line + "')");
+    add_path(line);
   }
 };
 
 }  // namespace
 
+struct InputStream::State {
+  State(std::vector<std::string> arguments_, InputOptions options_)
+      : arguments(std::move(arguments_)), options(std::move(options_)) {}
+  std::vector<std::string> arguments;
+  InputOptions options;
+  size_t next_argument = 0;
+  std::deque<std::string> pending;  // paths found, not yet returned
+  Walk walk{options, pending, {}};
+  std::unique_ptr<LineReader> list;  // the list being read, if any
+  std::string list_name;
+};
+
+InputStream::InputStream(std::vector<std::string> arguments, InputOptions options)
+    : state_(std::make_unique<State>(std::move(arguments), std::move(options))) {}
+
+InputStream::~InputStream() = default;
+
+bool InputStream::next(std::string& path) {
+  State& s = *state_;
+  const char separator = s.options.null_separated ? '\0' : '\n';
+  for (;;) {
+    if (!s.pending.empty()) {
+      path = std::move(s.pending.front());
+      s.pending.pop_front();
+      return true;
+    }
+    if (s.list) {
+      std::string line;
+      if (s.list->next(line)) s.walk.add_list_entry(std::move(line), s.list_name);
+      else s.list.reset();
+      continue;
+    }
+    if (s.next_argument == s.arguments.size()) return false;
+    const std::string& argument = s.arguments[s.next_argument++];
+    if (argument == "-" || (argument.size() > 1 && argument[0] == '@')) {
+      const std::string file = argument == "-" ? "-" : argument.substr(1);
+      s.list = std::make_unique<LineReader>(file, InputFileLimit{kMaxListBytes, ""}, ErrorKind::Input, separator);
+      s.list_name = argument == "-" ? "standard input" : file;
+    } else {
+      s.walk.add_path(argument);
+    }
+  }
+}
+
+bool InputStream::ready() const { return !state_->pending.empty() || !state_->list || state_->list->ready(); }
+
 std::vector<std::string> expand_inputs(const std::vector<std::string>& arguments, const InputOptions& options) {
+  InputStream stream(arguments, options);
   std::vector<std::string> out;
-  Walk walk{options, out, {}};
-  for (const std::string& argument : arguments) walk.add_argument(argument);
+  for (std::string path; stream.next(path);) out.push_back(std::move(path));
   return out;
 }
 

@@ -166,9 +166,12 @@ void ResultOutput::open_journal(const char* program, const std::string& shard, c
     ++number;
     if (end == std::string::npos) break;  // no newline: torn
     std::optional<std::string> record;
+    bool failure = false;
     try {
-      record = key(parse_json(text.begin() + static_cast<std::ptrdiff_t>(kept),
-                              text.begin() + static_cast<std::ptrdiff_t>(end), path_, ErrorKind::Output));
+      const nlohmann::json parsed = parse_json(text.begin() + static_cast<std::ptrdiff_t>(kept),
+                                               text.begin() + static_cast<std::ptrdiff_t>(end), path_, ErrorKind::Output);
+      record = key(parsed);
+      failure = parsed.is_object() && parsed.contains("error");
     } catch (const Error&) {  // not JSON, or nested too deep: not a record
     }
     if (!record) {
@@ -178,6 +181,7 @@ void ResultOutput::open_journal(const char* program, const std::string& shard, c
                                   "(remove it, or run without --skip-existing to replace it)");
     }
     present_.insert(*record);
+    if (failure) failed_.insert(*record);
     kept = end + 1;
   }
   if (kept < text.size()) {

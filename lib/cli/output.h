@@ -6,7 +6,7 @@
 //    ({"perceiver_journal":1,"tool":"perceiver-classify","shard":"0/1"}), so a file the tool did
 //    not write (or one of another tool or shard) is refused and never changed; its complete
 //    records are kept, a torn last line (no trailing newline, or not valid JSON) is cut off,
-//    inputs already in it are skipped (contains()), and each new record is appended as one whole
+//    inputs already in it are skipped (contains(); failed_before() for error records), and each new record is appended as one whole
 //    line as soon as it is done. The journal is locked (flock) while a run has it open, so a
 //    second run on the same file is refused instead of doubling its records. A run killed at
 //    any point and run again with the same command ends with the same bytes as an
@@ -62,6 +62,10 @@ class ResultOutput {
   bool journal() const { return journal_fd_ >= 0; }
   // Journal: the input already has a record in the file.
   bool contains(const std::string& key) const { return present_.count(key) != 0; }
+  // Journal: the input's record is an error (it failed in an earlier run). Such an input is
+  // skipped too (a bad file stays bad), but still counts towards exit code 10, so a rerun or a
+  // retry does not hide it.
+  bool failed_before(const std::string& key) const { return failed_.count(key) != 0; }
   // Whole records only (one or more complete lines).
   void write(const std::string& text);
   // A record written in parts (a document with very many masks): parts are kept and written
@@ -86,7 +90,7 @@ class ResultOutput {
   std::string pending_;                     // parts of the current record not written yet
   bool record_started_ = false;             // some of the current record is already written
   uint64_t record_start_ = 0;               // where (journal, -o file)
-  std::set<std::string> present_;
+  std::set<std::string> present_, failed_;
 };
 
 }  // namespace perceiver::cli

@@ -47,16 +47,27 @@ Shard resolve_shard(const std::string& flag) {
   if (!count) return Shard{};
   const char* id = environment("SLURM_ARRAY_TASK_ID");
   const char* min = environment("SLURM_ARRAY_TASK_MIN");
+  const char* max = environment("SLURM_ARRAY_TASK_MAX");
   const std::string source = "SLURM_ARRAY_TASK_ID=" + std::string(id ? id : "") + ", SLURM_ARRAY_TASK_MIN=" +
-                             std::string(min ? min : "0") + ", SLURM_ARRAY_TASK_COUNT=" + count;
-  unsigned long long task = 0, first = 0, total = 0;
-  if (!id || !parse_count(id, task) || (min && !parse_count(min, first)) || !parse_count(count, total))
-    fail(ErrorKind::Usage, source + ": not whole numbers; the shard comes from these when --shard is not given "
-                                    "(give --shard I/N to override)");
-  if (task < first)
-    fail(ErrorKind::Usage, source + ": the task id is below the minimum (give --shard I/N to override)");
+                             std::string(min ? min : "0") + (max ? ", SLURM_ARRAY_TASK_MAX=" + std::string(max) : "") +
+                             ", SLURM_ARRAY_TASK_COUNT=" + count;
+  const auto refuse = [&](const std::string& why) {
+    fail(ErrorKind::Usage, source + ": " + why + "; the shard comes from these only when --shard is not given (give --shard I/N)");
+  };
+  unsigned long long task = 0, first = 0, last = 0, total = 0;
+  if (!id || !parse_count(id, task) || (min && !parse_count(min, first)) || (max && !parse_count(max, last)) ||
+      !parse_count(count, total))
+    refuse("not whole numbers");
+  // Only a first submission of a contiguous array from 0 or 1 tells the shard. A stepped or
+  // listed array (0-30:2, 3,7), one starting later, or a single task is what a rerun of some
+  // tasks looks like (sbatch --array=2 script.sh): taken as is, it would run another block of
+  // the inputs (task 2 alone is shard 0/1, all of them) and double the merged records.
+  if (max && (last < first || last - first + 1 != total)) refuse("the array is not contiguous (stepped or listed)");
+  if (first > 1) refuse("the array starts at " + std::to_string(first) + ", not 0 or 1 (a rerun of some tasks?)");
+  if (total == 1) refuse("an array of one task (a rerun of one task?)");
+  if (task < first) refuse("the task id is below the minimum");
   return parse_shard(std::to_string(task - first) + "/" + std::to_string(total),
-                     source + " (the shard when --shard is not given; the array must be contiguous)");
+                     source + " (the shard when --shard is not given)");
 }
 
 Range shard_range(size_t total, const Shard& shard) {

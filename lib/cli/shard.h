@@ -7,8 +7,10 @@
 // when N > T the last N - T blocks are empty (such a shard does nothing and exits 0).
 //
 // Without --shard, a Slurm job array picks the shard: I = SLURM_ARRAY_TASK_ID - SLURM_ARRAY_TASK_MIN
-// (MIN defaults to 0), N = SLURM_ARRAY_TASK_COUNT, when SLURM_ARRAY_TASK_COUNT is set. Otherwise
-// the whole list (0/1). docs/scaling.md has the examples.
+// (MIN defaults to 0), N = SLURM_ARRAY_TASK_COUNT, when SLURM_ARRAY_TASK_COUNT is set, for a
+// contiguous array of two or more tasks starting at 0 or 1; any other array (a rerun of some
+// tasks looks like one) is a usage error asking for --shard. Otherwise the whole list (0/1).
+// docs/scaling.md has the examples.
 #pragma once
 
 #include <cstddef>

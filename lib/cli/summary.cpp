@@ -18,11 +18,12 @@ int finish_batch(const char* program, const BatchCounts& counts, const Shard& sh
     if (!shard.whole()) line << "shard " << shard.text() << ": ";
     line << counts.total << (counts.total == 1 ? " input: " : " inputs: ") << counts.done << " done, " << counts.failed
          << " failed, " << counts.skipped << " skipped";
+    if (counts.skipped_failed > 0) line << " (" << counts.skipped_failed << " of them failed in an earlier run)";
     if (stopped) line << ", " << counts.total - finished << " not done";
     std::cerr << line.str() << std::endl;
   }
   if (stopped) return kExitInterrupted;
-  return counts.failed > 0 ? kExitSomeFailed : kExitOk;
+  return counts.failed + counts.skipped_failed > 0 ? kExitSomeFailed : kExitOk;
 }
 
 }  // namespace perceiver::cli

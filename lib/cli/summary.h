@@ -17,12 +17,18 @@ struct BatchCounts {
   size_t done = 0;     // computed and written
   size_t failed = 0;   // reported on stderr (and in JSON-lines output as an error record)
   size_t skipped = 0;  // --skip-existing: outputs already there
+  size_t skipped_failed = 0;  // of those, error records of an earlier run (still exit code 10)
   bool complete() const { return done + failed + skipped == total; }
+  // One input skipped because the journal has its record (`failed`: an error record).
+  void skip(bool failed_earlier) {
+    ++skipped;
+    skipped_failed += failed_earlier;
+  }
 };
 
 // Prints the summary line and returns kExitInterrupted when SIGINT/SIGTERM stopped the batch
-// before every input was finished, else kExitSomeFailed
-// when an input failed, else kExitOk.
+// before every input was finished, else kExitSomeFailed when an input failed (in this run, or
+// in an earlier one whose error record made it skipped), else kExitOk.
 int finish_batch(const char* program, const BatchCounts& counts, const Shard& shard = {});
 
 }  // namespace perceiver::cli

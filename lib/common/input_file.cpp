@@ -1,6 +1,7 @@
 #include "common/input_file.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -91,8 +92,8 @@ std::string read_input_prefix(const std::string& path, size_t count, ErrorKind k
   return text;
 }
 
-LineReader::LineReader(const std::string& path, const InputFileLimit& limit, ErrorKind kind)
-    : path_(path), limit_(limit), kind_(kind) {
+LineReader::LineReader(const std::string& path, const InputFileLimit& limit, ErrorKind kind, char separator)
+    : path_(path), limit_(limit), kind_(kind), separator_(separator) {
   Fd file;
   struct stat info {};
   open_input(path, kind, file, info);
@@ -108,7 +109,7 @@ LineReader::~LineReader() {
 
 bool LineReader::next(std::string& line) {
   for (;;) {
-    const size_t end = buffer_.find('\n', start_);
+    const size_t end = buffer_.find(separator_, start_);
     if (end != std::string::npos) {
       line.assign(buffer_, start_, end - start_);
       start_ = end + 1;
@@ -134,6 +135,12 @@ bool LineReader::next(std::string& line) {
     if (read_ > limit_.bytes) too_big(path_, "more than " + std::to_string(limit_.bytes), limit_);
     buffer_.append(chunk, static_cast<size_t>(n));
   }
+}
+
+bool LineReader::ready() const {
+  if (eof_ || buffer_.find(separator_, start_) != std::string::npos) return true;
+  pollfd waiting{fd_, POLLIN, 0};
+  return ::poll(&waiting, 1, 0) > 0;  // POLLHUP (writer gone) counts: the read returns at once
 }
 
 void require_regular_file(const std::string& path, ErrorKind kind, ErrorKind missing_kind) {

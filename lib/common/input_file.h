@@ -40,19 +40,24 @@ std::string read_input_prefix(const std::string& path, size_t count, ErrorKind k
 // pipe while the writer is still writing: next() returns a line (without its '\n'; the last one
 // may have none) as soon as it is complete, false at the end. The same rules as read_input_file:
 // Error(Limit) once more than `limit` bytes were read in all, Error(Interrupted) when a signal
-// ends a wait.
+// ends a wait. `separator` ends a line ('\0' for find -print0 lists).
 class LineReader {
  public:
-  LineReader(const std::string& path, const InputFileLimit& limit, ErrorKind kind = ErrorKind::Input);
+  LineReader(const std::string& path, const InputFileLimit& limit, ErrorKind kind = ErrorKind::Input,
+             char separator = '\n');
   ~LineReader();
   LineReader(const LineReader&) = delete;
   LineReader& operator=(const LineReader&) = delete;
   bool next(std::string& line);
+  // True when next() would return without waiting: a whole line is buffered, the input has
+  // ended, or bytes are waiting to be read (so a tool can batch what has arrived, not wait for more).
+  bool ready() const;
 
  private:
   std::string path_;
   InputFileLimit limit_;
   ErrorKind kind_;
+  char separator_;
   int fd_ = -1;
   bool owned_ = false, eof_ = false;
   uint64_t read_ = 0;

@@ -125,20 +125,4 @@ FlowField read_flo(const std::string& path, const FloLimits& limits) {
   return decode_values(header, values.data());
 }
 
-EndPointError end_point_error(const FlowField& flow, const FlowField& truth) {
-  if (flow.width != truth.width || flow.height != truth.height)
-    fail(ErrorKind::Input, "the ground truth is " + size_text(truth.width, truth.height) + " but the flow is " +
-                               size_text(flow.width, flow.height));
-  EndPointError result;
-  double sum = 0;
-  for (size_t i = 0; i + 1 < truth.uv.size(); i += 2) {
-    if (!flow_is_known(truth.uv[i], truth.uv[i + 1])) continue;
-    const double du = static_cast<double>(flow.uv[i]) - truth.uv[i], dv = static_cast<double>(flow.uv[i + 1]) - truth.uv[i + 1];
-    sum += std::sqrt(du * du + dv * dv);
-    ++result.valid_pixels;
-  }
-  if (result.valid_pixels > 0) result.mean = sum / static_cast<double>(result.valid_pixels);
-  return result;
-}
-
 }  // namespace perceiver

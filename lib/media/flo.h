@@ -1,5 +1,5 @@
-// Dense optical flow fields, Middlebury .flo files (the Sintel / KITTI-devkit format,
-// spec/io_formats.md §3.6) and the end-point error (§3.8).
+// Dense optical flow fields and Middlebury .flo files (the Sintel / KITTI-devkit format,
+// spec/io_formats.md §3.6). The end-point error and the other metrics: media/flow_metrics.h.
 //
 // .flo layout, little-endian: float32 magic 202021.25 ("PIEH"), int32 width, int32 height, then
 // height rows top to bottom of width (u, v) float32 pairs. u is rightwards, v downwards, in pixels.
@@ -45,14 +45,5 @@ std::string encode_flo(const FlowField& flow);
 // before anything is allocated).
 FlowField read_flo(const std::string& path, const FloLimits& limits = {});
 FlowField decode_flo(const uint8_t* bytes, size_t size, const std::string& name, const FloLimits& limits = {});
-
-struct EndPointError {
-  double mean = 0;            // mean of √((u−u_gt)² + (v−v_gt)²) over the valid pixels (0 if none)
-  int64_t valid_pixels = 0;   // pixels whose ground truth is known (flow_is_known)
-};
-
-// EPE of `flow` against `truth`; pixels where the ground truth is unknown are left out.
-// Error(Input) naming both sizes when they differ.
-EndPointError end_point_error(const FlowField& flow, const FlowField& truth);
 
 }  // namespace perceiver

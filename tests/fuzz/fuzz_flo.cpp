@@ -6,6 +6,7 @@
 
 #include "fuzz_common.h"
 #include "media/flo.h"
+#include "media/flow_metrics.h"
 #include "media/flow_color.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -29,7 +30,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       std::fprintf(stderr, "FUZZ FINDING: encode_flo(decode_flo(x)) != x\n");
       std::abort();
     }
-    fuzz::keep(end_point_error(flow, flow).mean);
+    FlowErrorSums sums;
+    sums.add(flow, flow);
+    fuzz::keep(sums.epe());
   });
   return 0;
 }

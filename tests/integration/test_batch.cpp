@@ -242,9 +242,22 @@ TEST_CASE("--shard: shards 0..N-1 concatenated equal the unsharded run (classify
   // Slurm array defaults: I = ID - MIN, N = COUNT; --shard overrides them.
   const auto shard1 = test::run_command(classify("--format jsonl --shard 1/3 " + dir));
   const std::string bin = test::bin_dir() + "/perceiver-classify -q -t 1 -m " + test::golden_dir() + "/vision_conv --format jsonl ";
-  auto slurm = test::run_command("env SLURM_ARRAY_TASK_ID=6 SLURM_ARRAY_TASK_MIN=5 SLURM_ARRAY_TASK_COUNT=3 " + bin + dir);
+  auto slurm = test::run_command("env SLURM_ARRAY_TASK_ID=2 SLURM_ARRAY_TASK_MIN=1 SLURM_ARRAY_TASK_MAX=3 SLURM_ARRAY_TASK_COUNT=3 " + bin + dir);
   CHECK(slurm.exit_code == shard1.exit_code);
   CHECK(slurm.out == shard1.out);
+  // What a rerun of some tasks looks like is refused, not taken as another split of the inputs:
+  // one task (--array=2), a later start (--array=2-3), a stepped or listed array (--array=1,3).
+  for (const char* rerun : {"SLURM_ARRAY_TASK_ID=2 SLURM_ARRAY_TASK_MIN=2 SLURM_ARRAY_TASK_MAX=2 SLURM_ARRAY_TASK_COUNT=1",
+                            "SLURM_ARRAY_TASK_ID=0 SLURM_ARRAY_TASK_MIN=0 SLURM_ARRAY_TASK_MAX=0 SLURM_ARRAY_TASK_COUNT=1",
+                            "SLURM_ARRAY_TASK_ID=3 SLURM_ARRAY_TASK_MIN=2 SLURM_ARRAY_TASK_MAX=3 SLURM_ARRAY_TASK_COUNT=2",
+                            "SLURM_ARRAY_TASK_ID=3 SLURM_ARRAY_TASK_MIN=1 SLURM_ARRAY_TASK_MAX=3 SLURM_ARRAY_TASK_COUNT=2"}) {
+    CAPTURE(rerun);
+    slurm = test::run_command(std::string("env ") + rerun + " " + bin + dir);
+    CHECK(slurm.exit_code == 2);
+    CHECK(slurm.out.empty());
+    CHECK(slurm.err.find("give --shard I/N") != std::string::npos);
+    CHECK(test::count_lines(slurm.err) == 1);
+  }
   slurm = test::run_command("env -u SLURM_ARRAY_TASK_MIN SLURM_ARRAY_TASK_ID=1 SLURM_ARRAY_TASK_COUNT=3 " + bin + dir);
   CHECK(slurm.out == shard1.out);
   slurm = test::run_command("env SLURM_ARRAY_TASK_ID=0 SLURM_ARRAY_TASK_MIN=0 SLURM_ARRAY_TASK_COUNT=3 " + bin + "--shard 1/3 " + dir);
@@ -358,8 +371,10 @@ TEST_CASE("perceiver-mlm --json -o --skip-existing: a cut-off journal is complet
     CHECK(r.err.find(" 1 skipped") != std::string::npos);
     CHECK(test::read_text(dir + "/resumed.jsonl") == header + whole);
     const auto again = test::run_command(mlm(args + dir + "/resumed.jsonl --skip-existing"));
-    CHECK(again.exit_code == 0);  // the error record is there: the input is skipped, not retried
-    CHECK(again.err.find(" 0 done, 0 failed, " + std::to_string(records.size()) + " skipped") != std::string::npos);
+    // The error record is there: the input is skipped, not retried, and still exit code 10.
+    CHECK(again.exit_code == 10);
+    CHECK(again.err.find(" 0 done, 0 failed, " + std::to_string(records.size()) +
+                         " skipped (1 of them failed in an earlier run)") != std::string::npos);
     CHECK(test::read_text(dir + "/resumed.jsonl") == header + whole);
   }
   // A resumable -o needs records that name their input.

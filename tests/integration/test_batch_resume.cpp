@@ -123,10 +123,11 @@ TEST_CASE("perceiver-classify --skip-existing -o: SIGKILL mid-batch, then the sa
   CHECK(test::read_text(out) == b.journal);
   CHECK(listing(dir) == std::set<std::string>{"out.jsonl"});
 
-  // Everything there: nothing is computed again.
+  // Everything there: nothing is computed again, and the three bad images (error records) still
+  // give exit code 10, so a rerun or a retry (parallel --retries) does not hide them.
   const auto done = test::run_command(command);
-  CHECK(done.exit_code == 0);
-  CHECK(done.err == "perceiver-classify: 150 inputs: 0 done, 0 failed, 150 skipped\n");
+  CHECK(done.exit_code == 10);
+  CHECK(done.err == "perceiver-classify: 150 inputs: 0 done, 0 failed, 150 skipped (3 of them failed in an earlier run)\n");
   CHECK(test::read_text(out) == b.journal);
 }
 

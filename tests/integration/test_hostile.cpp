@@ -39,7 +39,6 @@ std::string mlm(const std::string& args) {
   return test::kNoSlurm + test::bin_dir() + "/perceiver-mlm -q -t 1 -m " + test::golden_dir() + "/mlm " + args;
 }
 
-size_t lines(const std::string& text) { return static_cast<size_t>(std::count(text.begin(), text.end(), '\n')); }
 
 // A folder with `count` small PNGs a.png, b.png, ...
 std::string image_folder(int count) {
@@ -94,7 +93,7 @@ TEST_CASE("outputs: a device or FIFO is written in place, never replaced, a fold
     const test::CommandResult r = test::run_command(classify("--format jsonl -o " + fifo + " " + images));
     CHECK(r.exit_code == 0);
     const test::CommandResult got = test::wait_command(reader);
-    CHECK(lines(got.out) == 2);
+    CHECK(test::count_lines(got.out) == 2);
     struct stat info {};
     REQUIRE(::stat(fifo.c_str(), &info) == 0);
     CHECK(S_ISFIFO(info.st_mode));
@@ -121,7 +120,7 @@ TEST_CASE("outputs: a device or FIFO is written in place, never replaced, a fold
     const test::CommandResult r = test::run_command(classify("--format jsonl -o " + dir + "/link.jsonl " + images));
     CHECK(r.exit_code == 0);
     CHECK(fs::is_symlink(dir + "/link.jsonl"));
-    CHECK(lines(test::read_text(dir + "/real.jsonl")) == 2);
+    CHECK(test::count_lines(test::read_text(dir + "/real.jsonl")) == 2);
   }
 }
 
@@ -134,7 +133,7 @@ TEST_CASE("journals: a file the tool did not write is refused and never changed,
       const test::CommandResult r = test::run_command(classify("--format jsonl --skip-existing -o " + dir + "/notes.txt " + images));
       CHECK(r.exit_code == 8);
       CHECK(r.err.find(dir + "/notes.txt: not a journal of perceiver-classify") != std::string::npos);
-      CHECK(lines(r.err) == 1);
+      CHECK(test::count_lines(r.err) == 1);
       CHECK(test::read_text(dir + "/notes.txt") == text);
     }
   }
@@ -163,7 +162,7 @@ TEST_CASE("journals: a file the tool did not write is refused and never changed,
     CHECK(test::read_text(journal) == before);
     const test::CommandResult resumed = test::run_command(classify("--format jsonl --skip-existing -o " + journal + " " + images));
     CHECK(resumed.exit_code == 0);
-    CHECK(lines(test::read_text(journal)) == 4);  // the journal line and three records
+    CHECK(test::count_lines(test::read_text(journal)) == 4);  // the journal line and three records
   }
   SUBCASE("a journal must be a regular file") {
     const test::CommandResult r = test::run_command(classify("--format jsonl --skip-existing -o /dev/null " + images));
@@ -176,13 +175,13 @@ TEST_CASE("inputs read once: pipes, FIFOs and /dev/stdin, a FIFO in a folder or 
   SUBCASE("perceiver-mlm --lines reads a process substitution and /dev/stdin once") {
     const test::CommandResult sub = test::run_command("bash -c \"" + mlm("--lines <(printf 'a[MASK]c\\nd[MASK]f\\n')") + "\"");
     CHECK(sub.exit_code == 0);
-    CHECK(lines(sub.out) == 2);
+    CHECK(test::count_lines(sub.out) == 2);
     const test::CommandResult dev = test::run_command("printf 'a[MASK]c\\nd[MASK]f\\n' | " + mlm("--lines /dev/stdin"));
     CHECK(dev.exit_code == 0);
-    CHECK(lines(dev.out) == 2);
+    CHECK(test::count_lines(dev.out) == 2);
     const test::CommandResult shard = test::run_command("printf 'a[MASK]c\\nd[MASK]f\\ng[MASK]i\\n' | " + mlm("--lines --shard 1/3 /dev/stdin"));
     CHECK(shard.exit_code == 0);
-    CHECK(lines(shard.out) == 1);
+    CHECK(test::count_lines(shard.out) == 1);
   }
   SUBCASE("a FIFO among a folder's images is skipped with one note") {
     const std::string images = image_folder(2);
@@ -191,7 +190,7 @@ TEST_CASE("inputs read once: pipes, FIFOs and /dev/stdin, a FIFO in a folder or 
     const test::CommandResult r = test::run_command(classify("--format jsonl " + images));
     CHECK(seconds_since(start) < 20);
     CHECK(r.exit_code == 0);
-    CHECK(lines(r.out) == 2);
+    CHECK(test::count_lines(r.out) == 2);
     CHECK(r.err == "perceiver-classify: " + images + "/fifo.png: not a regular file (a FIFO, device or socket), skipped\n" +
                        "perceiver-classify: 2 inputs: 2 done, 0 failed, 0 skipped\n");
   }
@@ -228,7 +227,7 @@ TEST_CASE("inputs read once: pipes, FIFOs and /dev/stdin, a FIFO in a folder or 
       // still reading its list.
       CHECK((r.err.find("interrupted by SIGTERM: 1 input: 0 done, 0 failed, 0 skipped, 1 not done") != std::string::npos ||
              r.err.find(fifo + ": interrupted while waiting for input") != std::string::npos));
-      CHECK(lines(r.err) == 1);
+      CHECK(test::count_lines(r.err) == 1);
     }
   }
 }
@@ -256,7 +255,7 @@ TEST_CASE("deeply nested JSON in a config, a processor config, a safetensors hea
     const test::CommandResult r = test::run_command(test::bin_dir() + "/perceiver-mlm -q -t 1 -m " + model, "a[MASK]");
     CHECK(r.exit_code == 4);
     CHECK(r.err.find("header is JSON nested more than 64 levels deep") != std::string::npos);
-    CHECK(lines(r.err) == 1);
+    CHECK(test::count_lines(r.err) == 1);
   }
   SUBCASE("a journal line") {
     const std::string dir = test::temp_dir(), journal = dir + "/out.jsonl";
@@ -297,7 +296,7 @@ TEST_CASE("non-finite numbers: a NaN sample is refused, a NaN weight fails the i
     CHECK(r.out.find("\"top\"") == std::string::npos);  // no result with NaN probabilities
     CHECK(r.err.find(images + "/a.png: the model's logits are not finite (NaN or infinity): a non-finite weight in " + model +
                      "/model.safetensors is the likely cause") != std::string::npos);
-    CHECK(lines(r.out) == 2);  // an error record per input
+    CHECK(test::count_lines(r.out) == 2);  // an error record per input
   }
 }
 
@@ -313,14 +312,14 @@ TEST_CASE("folder walks: each real folder once, a dangling or looping link repor
   const test::CommandResult r = test::run_command(classify("-r --format jsonl " + images));
   CAPTURE(r.err);
   CHECK(r.exit_code == 0);
-  CHECK(lines(r.out) == 3);  // a.png, b.png, sub/c.png, once each
+  CHECK(test::count_lines(r.out) == 3);  // a.png, b.png, sub/c.png, once each
   CHECK(r.err.find(images + "/zz-dangling.png: a dangling symbolic link, skipped") != std::string::npos);
   CHECK(r.err.find(images + "/loop.png: a symbolic link loop, skipped") != std::string::npos);
   CHECK(r.err.find("a folder already listed") != std::string::npos);
   // A looping link as an argument is one failed input, not the end of the batch.
   const test::CommandResult arg = test::run_command(classify("--format jsonl " + images + "/loop.png " + images + "/a.png"));
   CHECK(arg.exit_code == 10);
-  CHECK(lines(arg.out) == 2);
+  CHECK(test::count_lines(arg.out) == 2);
   CHECK(arg.err.find(images + "/loop.png: cannot open the file") != std::string::npos);
 }
 
@@ -345,7 +344,7 @@ TEST_CASE("sizes in config.json are bounded: exit 6 naming the field, before any
     CHECK(seconds_since(start) < 10);
     CHECK(r.exit_code == 6);
     CHECK(r.err.find(model + "/config.json: " + message) != std::string::npos);
-    CHECK(lines(r.err) == 1);
+    CHECK(test::count_lines(r.err) == 1);
   }
 }
 
@@ -372,7 +371,7 @@ TEST_CASE("terminal safety: control characters from model files are escaped, -t 
     const test::CommandResult r = test::run_command(test::bin_dir() + "/" + tool + " -t 65536 x");
     CHECK(r.exit_code == 2);
     CHECK(r.err.find(tool + ": error: --threads: Value 65536 not in range 0 to 1024") == 0);
-    CHECK(lines(r.err) == 1);
+    CHECK(test::count_lines(r.err) == 1);
   }
 }
 
@@ -391,7 +390,7 @@ TEST_CASE("out of memory: /dev/zero as an image is refused after its first bytes
   CHECK(seconds_since(start) < 20);
   CHECK(r.exit_code == 10);
   CHECK(r.err.find("/dev/zero: not a readable image (unknown image format)") != std::string::npos);
-  CHECK(lines(r.out) == 3);
+  CHECK(test::count_lines(r.out) == 3);
 }
 
 namespace {
@@ -430,7 +429,7 @@ TEST_CASE("work per mask: memory for a document does not grow with its masks, SI
     CHECK(code == 0);
     peak[i] = rss;
     const std::string record = test::read_text(dir + "/out.jsonl");
-    CHECK(lines(record) == 1);
+    CHECK(test::count_lines(record) == 1);
     CHECK(nlohmann::json::parse(record)["masks"].size() == static_cast<size_t>(masks[i]));
   }
   MESSAGE("peak RSS: " << peak[0] << " KiB for " << masks[0] << " masks, " << peak[1] << " KiB for " << masks[1]);
@@ -469,12 +468,44 @@ TEST_CASE("perceiver-mlm --lines answers each line as soon as it is complete, be
   REQUIRE(::write(writer, first.data(), first.size()) == static_cast<ssize_t>(first.size()));
   // The first record arrives while the pipe is still open (a generous bound: the golden model
   // answers in milliseconds).
-  CHECK(wait_until([&] { return lines(test::read_text(job.dir + "/stdout")) == 1; }));
+  CHECK(wait_until([&] { return test::count_lines(test::read_text(job.dir + "/stdout")) == 1; }));
   const std::string second = "d[MASK]f\n";
   REQUIRE(::write(writer, second.data(), second.size()) == static_cast<ssize_t>(second.size()));
   ::close(writer);
   const test::CommandResult r = test::wait_command(job);
   CHECK(r.exit_code == 0);
-  CHECK(lines(r.out) == 2);
+  CHECK(test::count_lines(r.out) == 2);
   CHECK(nlohmann::json::parse(r.out.substr(r.out.find('\n') + 1))["line"] == 2);
+}
+
+TEST_CASE("perceiver-classify - answers each path as soon as its line is complete, also with --batch, and a shard reads the whole list") {
+  const std::string dir = test::temp_dir(), fifo = dir + "/paths";
+  for (int i = 0; i < 3; ++i) write_png(dir + "/" + std::to_string(i) + ".png", test::random_image(32, 32, static_cast<uint32_t>(i)));
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  const std::string classify = test::kNoSlurm + test::bin_dir() + "/perceiver-classify -q -t 1 -m " + test::golden_dir() +
+                               "/vision_conv --format jsonl -k 1 ";
+  const auto job = test::start_command("sh -c 'exec " + classify + "-b 4 - < " + fifo + "'");  // stdin: the FIFO
+  int writer = -1;
+  REQUIRE(wait_until([&] { return (writer = ::open(fifo.c_str(), O_WRONLY | O_NONBLOCK)) >= 0; }));
+  ::fcntl(writer, F_SETFL, 0);
+  const std::string first = dir + "/0.png\n";
+  REQUIRE(::write(writer, first.data(), first.size()) == static_cast<ssize_t>(first.size()));
+  // The first record arrives while the pipe is still open, although the batch of 4 is not full.
+  CHECK(wait_until([&] { return test::count_lines(test::read_text(job.dir + "/stdout")) == 1; }));
+  const std::string rest = dir + "/1.png\n" + dir + "/2.png\n";
+  REQUIRE(::write(writer, rest.data(), rest.size()) == static_cast<ssize_t>(rest.size()));
+  ::close(writer);
+  const test::CommandResult r = test::wait_command(job);
+  CHECK(r.exit_code == 0);
+  CHECK(test::count_lines(r.out) == 3);
+  CHECK(nlohmann::json::parse(r.out.substr(0, r.out.find('\n')))["file"] == dir + "/0.png");
+  // A shard of a stream is a block of the whole list, read to its end first.
+  const std::string list = dir + "/0.png\n" + dir + "/1.png\n" + dir + "/2.png\n";
+  const test::CommandResult whole = test::run_command(classify + "-", list);
+  const test::CommandResult shard0 = test::run_command(classify + "--shard 0/2 -", list);
+  const test::CommandResult shard1 = test::run_command(classify + "--shard 1/2 -", list);
+  CHECK(whole.exit_code == 0);
+  CHECK(whole.out == r.out);
+  CHECK(test::count_lines(shard0.out) == 2);
+  CHECK(shard0.out + shard1.out == whole.out);
 }

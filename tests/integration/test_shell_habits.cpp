@@ -19,7 +19,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-size_t lines(const std::string& text) { return static_cast<size_t>(std::count(text.begin(), text.end(), '\n')); }
 
 }  // namespace
 
@@ -35,7 +34,7 @@ TEST_CASE("usage errors are one line naming the flag or the variable, with a did
     CAPTURE(tool);
     const test::CommandResult r = test::run_command(test::bin_dir() + "/" + tool + " " + args);
     CHECK(r.exit_code == 2);
-    CHECK(lines(r.err) == 1);
+    CHECK(test::count_lines(r.err) == 1);
     CHECK(r.err.rfind(tool + ": error: unknown argument", 0) == 0);
     const std::string typo = args.substr(0, args.find(' '));
     CHECK(r.err.find(typo + ": did you mean " + meant.at(typo) + "?") != std::string::npos);
@@ -48,14 +47,14 @@ TEST_CASE("usage errors are one line naming the flag or the variable, with a did
   r = test::run_command("PERCEIVER_THREADS=abc " + test::bin_dir() + "/perceiver-mlm x");
   CHECK(r.exit_code == 2);
   CHECK(r.err.rfind("perceiver-mlm: error: PERCEIVER_THREADS=abc (the environment's value of --threads)", 0) == 0);
-  CHECK(lines(r.err) == 1);
+  CHECK(test::count_lines(r.err) == 1);
 }
 
 TEST_CASE("perceiver-mlm warns about text that looks like a mask but is not one, and about -k without --json") {
   const std::string mlm = test::kNoSlurm + test::bin_dir() + "/perceiver-mlm -q -t 1 -m " + test::golden_dir() + "/mlm";
   const test::CommandResult r = test::run_command(mlm + " --lines -k 3", "a [mask] b\nc [MASK:0] d [MASK:abc]\ne [MASK:3] f\n");
   CHECK(r.exit_code == 0);
-  CHECK(lines(r.out) == 3);
+  CHECK(test::count_lines(r.out) == 3);
   CHECK(r.err.find("perceiver-mlm: warning: -k/--top-k only changes --json output") != std::string::npos);
   CHECK(r.err.find("-:1: [mask] looks like a mask but is read as text") != std::string::npos);
   CHECK(r.err.find("-:2: [MASK:0] looks like a mask but is read as text") != std::string::npos);
@@ -72,7 +71,7 @@ TEST_CASE("text and TSV output escape a tab, newline or backslash in a file name
   const std::string classify = test::kNoSlurm + test::bin_dir() + "/perceiver-classify -q -t 1 -k 1 -m " + test::golden_dir() + "/vision_conv ";
   const test::CommandResult tsv = test::run_command(classify + "-f tsv " + dir);
   REQUIRE(tsv.exit_code == 0);
-  CHECK(lines(tsv.out) == 5);  // the header and one row per image
+  CHECK(test::count_lines(tsv.out) == 5);  // the header and one row per image
   CHECK(tsv.out.find(dir + "/a\\tb.png\t1\t") != std::string::npos);
   CHECK(tsv.out.find(dir + "/a b.png\t1\t") != std::string::npos);
   CHECK(tsv.out.find(dir + "/new\\nline.png\t1\t") != std::string::npos);
@@ -91,7 +90,19 @@ TEST_CASE("perceiver-classify -0 reads NUL-separated lists, and a journal recogn
   test::write_text(dir + "/list", odd + std::string(1, '\0') + dir + "/b.png" + std::string(1, '\0'));
   const test::CommandResult listed = test::run_command(classify + "-0 -f jsonl - < " + dir + "/list");
   CHECK(listed.exit_code == 0);
-  CHECK(lines(listed.out) == 2);
+  CHECK(test::count_lines(listed.out) == 2);
+  // In a NUL-separated list every entry is a path: "#c.png" and "@d.png" are files, not a
+  // comment and a list.
+  const std::string names = dir + "/names";
+  fs::create_directory(names);
+  write_png(names + "/#c.png", test::random_image(12, 10, 3));
+  write_png(names + "/@d.png", test::random_image(12, 10, 4));
+  test::write_text(dir + "/relative", std::string("#c.png") + '\0' + "@d.png" + '\0');
+  const test::CommandResult relative = test::run_command("cd " + names + " && " + classify + "-0 -f jsonl - < " + dir + "/relative");
+  CHECK(relative.exit_code == 0);
+  CHECK(test::count_lines(relative.out) == 2);
+  CHECK(relative.out.find("{\"file\":\"#c.png\"") == 0);
+  CHECK(relative.out.find("{\"file\":\"@d.png\"") != std::string::npos);
   // The journal: the name shown with U+FFFD, its bytes in file_bytes; a rerun skips it.
   const std::string journal = dir + "/out.jsonl";
   const test::CommandResult first = test::run_command(classify + "-f jsonl --skip-existing -o " + journal + " " + dir);
@@ -127,7 +138,7 @@ TEST_CASE("progress: nothing for short work, then done/total, percentage, rate a
   ::close(saved);
   const std::string text = test::read_text(log);
   CAPTURE(text);
-  CHECK(lines(text) == 2);
+  CHECK(test::count_lines(text) == 2);
   CHECK(text.rfind("tool: 3/10 tiles (30%), ", 0) == 0);
   CHECK(text.find("/s, ETA 0:") != std::string::npos);
   CHECK(text.find("tool: 5 lines done, ") != std::string::npos);
@@ -141,7 +152,7 @@ TEST_CASE("outputs are checked before any work, and the shared options are every
     const test::CommandResult r = test::run_command(command, "a [MASK] b");
     CHECK(r.exit_code == 8);
     CHECK(r.err.find(output + ": cannot") != std::string::npos);
-    CHECK(lines(r.err) == 1);
+    CHECK(test::count_lines(r.err) == 1);
   };
   check(test::bin_dir() + "/perceiver-classify -q -t 1 -m " + test::golden_dir() + "/vision_conv -f tsv -o " + dir +
             "/nodir/x.tsv " + dir,

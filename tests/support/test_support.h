@@ -44,6 +44,12 @@ BackgroundCommand start_command(const std::string& command);
 CommandResult wait_command(const BackgroundCommand& command);
 
 std::string read_text(const std::string& path);
+// The newline characters in `text`: the lines of a tool's output or stderr.
+inline size_t count_lines(const std::string& text) {
+  size_t n = 0;
+  for (char c : text) n += c == '\n';
+  return n;
+}
 void write_text(const std::string& path, const std::string& text);
 
 // The golden model folders (full paths, sorted) whose architecture the library supports.

@@ -10,6 +10,7 @@
 
 #include "common/error.h"
 #include "media/flo.h"
+#include "media/flow_metrics.h"
 #include "media/flow_color.h"
 #include "support/test_support.h"
 
@@ -133,21 +134,59 @@ TEST_CASE("end-point error: mean over known pixels, the unknown marker and NaN l
   FlowField truth(2, 2), flow(2, 2);
   truth.uv = {1, 2, 1e10f, 0, -1, 0.5f, std::numeric_limits<float>::quiet_NaN(), 0};
   flow.uv = {4, 6, 0, 0, -1, 0.5f, 100, 100};
-  const EndPointError epe = end_point_error(flow, truth);
-  CHECK(epe.valid_pixels == 2);
-  CHECK(epe.mean == doctest::Approx(2.5).epsilon(1e-12));  // (5 + 0) / 2
+  FlowErrorSums epe;
+  epe.add(flow, truth);
+  CHECK(epe.pixels == 2);
+  CHECK(epe.epe() == doctest::Approx(2.5).epsilon(1e-12));  // (5 + 0) / 2
 
   truth.uv[1] = -2e9f;  // |v| > 1e9: unknown as well
-  CHECK(end_point_error(flow, truth).valid_pixels == 1);
-  CHECK(end_point_error(flow, truth).mean == 0);
+  FlowErrorSums one;
+  one.add(flow, truth);
+  CHECK(one.pixels == 1);
+  CHECK(one.epe() == 0);
   CHECK(flow_is_known(1e9f, -1e9f));
   CHECK_FALSE(flow_is_known(0, 1.5e9f));
   CHECK_FALSE(flow_is_known(std::numeric_limits<float>::infinity(), 0));
 
   std::string message;
-  CHECK(error_kind_of([&] { end_point_error(FlowField(3, 2), truth); }, message) == ErrorKind::Input);
+  CHECK(error_kind_of([&] { FlowErrorSums().add(FlowField(3, 2), truth); }, message) == ErrorKind::Input);
   CHECK(message.find("2×2") != std::string::npos);
   CHECK(message.find("3×2") != std::string::npos);
+}
+
+TEST_CASE("flow metrics: px1/px3/px5 thresholds and KITTI's Fl-all outlier rule on hand-made pixels") {
+  // Ground truth and errors chosen around each threshold (EPE along u only, so EPE = |du|).
+  //   gt |flow|   EPE    <1 <3 <5  outlier (EPE > 3 and EPE > 5 % of |gt|)
+  //   10          0.5    y  y  y   n
+  //   10          2.9    n  y  y   n
+  //   10          3.5    n  n  y   y
+  //   100         4.0    n  n  y   n   (4 < 5 % of 100)
+  //   100         6.0    n  n  n   y   (6 > 5)
+  //   0           3.0    n  n  y   n   (not > 3)
+  FlowField truth(6, 1), flow(6, 1);
+  const float gt_u[6] = {10, 10, 10, 100, 100, 0};
+  const float error[6] = {0.5f, 2.9f, 3.5f, 4.0f, 6.0f, 3.0f};
+  for (int i = 0; i < 6; ++i) {
+    truth.uv[2 * i] = gt_u[i];
+    flow.uv[2 * i] = gt_u[i] + error[i];
+  }
+  FlowErrorSums sums;
+  sums.add(flow, truth);
+  CHECK(sums.pixels == 6);
+  CHECK(sums.under_1 == 1);
+  CHECK(sums.under_3 == 2);
+  CHECK(sums.under_5 == 5);
+  CHECK(sums.outliers == 2);
+  CHECK(sums.fl_all() == doctest::Approx(2.0 / 6));
+  CHECK(sums.epe() == doctest::Approx((0.5 + 2.9 + 3.5 + 4.0 + 6.0 + 3.0) / 6).epsilon(1e-6));
+  // Sets add pixels, not means: a second pair of one pixel with EPE 0 moves the mean by 1/7.
+  FlowField small_truth(1, 1), small_flow(1, 1);
+  FlowErrorSums other;
+  other.add(small_flow, small_truth);
+  sums.add(other);
+  CHECK(sums.pairs == 2);
+  CHECK(sums.pixels == 7);
+  CHECK(sums.epe() == doctest::Approx((0.5 + 2.9 + 3.5 + 4.0 + 6.0 + 3.0) / 7).epsilon(1e-6));
 }
 
 TEST_CASE("colour wheel: the six ramps") {
