@@ -16,6 +16,8 @@ packages=(
   libsndfile1-dev             # audio I/O
   doctest-dev                 # tests
   dataset-fashion-mnist       # data of the shipped classifier (training, and its test-set check)
+  parallel                    # GNU parallel: docs/scaling.md's recipes, run by tests/scaleout/recipes.sh
+  slurmctld slurmd            # a single-node Slurm on loopback for the same (tests/scaleout/slurm-local.sh; pulls in munge)
 )
 # Open-ended fuzzing (docs/testing.md, "Fuzzing"): clang with libFuzzer and the sanitizer runtimes, and
 # clang's OpenMP (find_package(OpenMP) needs it once CXX is clang).

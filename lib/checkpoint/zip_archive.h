@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "common/error.h"
+#include "common/crc32.h"  // crc32: ZIP entries are checked with it
 
 namespace perceiver {
 
@@ -65,8 +66,6 @@ class ZipArchive {
   std::map<std::string, size_t> index_;
 };
 
-// CRC-32 (ISO-HDLC, the ZIP/PNG polynomial), continuing from `crc` (0 to start).
-uint32_t crc32(const void* data, size_t size, uint32_t crc = 0);
 
 // A whole file mapped read-only. `owner` unmaps it when the last holder lets go; tensor views
 // into the mapping share it.

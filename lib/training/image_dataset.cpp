@@ -11,6 +11,7 @@
 #include <system_error>
 
 #include "checkpoint/zip_archive.h"
+#include "common/crc32.h"
 #include "common/error.h"
 
 namespace perceiver::training {
