@@ -5,6 +5,7 @@
 //   perceiver-flow -m optical-flow-perceiver/ --pairs pairs.txt -o out/
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -12,6 +13,7 @@
 #include <iostream>
 #include <map>
 #include <optional>
+#include <set>
 #include <sstream>
 
 #include "checkpoint/config.h"
@@ -19,6 +21,7 @@
 #include "common/atomic_file.h"
 #include "common/escape.h"
 #include "cli/exit_codes.h"
+#include "cli/flow_report.h"
 #include "cli/inputs.h"
 #include "cli/interrupt.h"
 #include "cli/progress.h"
@@ -28,6 +31,9 @@
 #include "kernels/runtime.h"
 #include "media/flo.h"
 #include "media/flow_color.h"
+#include "media/flow_datasets.h"
+#include "media/flow_error_map.h"
+#include "media/flow_formats.h"
 #include "media/flow_metrics.h"
 #include "media/image.h"
 #include "models/flow_estimator.h"
@@ -43,19 +49,35 @@ struct AbandonedPair {};
 constexpr const char* kProgram = "perceiver-flow";
 
 struct Options {
-  std::string model_dir, frames_dir, pairs_file, output, color, gt;
+  std::string model_dir, frames_dir, pairs_file, sintel_dir, kitti_dir, pass = "clean";
+  std::string output, color, gt, error_map, color_key;
+  std::string flow_format = "flo";  // of the flows in an output folder
   std::vector<std::string> inputs;
   int64_t max_pixels = 100'000'000;
-  double color_max = 0;
+  std::string color_max;  // empty: each picture's largest flow; a number; or "auto": one for all pairs
+  double error_max = 0;
   std::string shard;
-  bool quiet = false, skip_existing = false;
+  bool quiet = false, skip_existing = false, json = false;
   cli::ModelOptions model;  // threads, precision, weights-file limits
 };
 
 struct Pair {
+  std::string set, group;  // dataset modes: what the metric lines are about
   std::string first, second;
-  std::string flo, png, gt;  // outputs and ground truth; empty = none
+  std::string flo, png, error_png;  // outputs; empty = none
+  std::string gt, gt_noc;           // ground truth; empty = none
 };
+
+constexpr int64_t kColorKeySize = 256;
+
+bool dataset_mode(const Options& options) { return !options.sintel_dir.empty() || !options.kitti_dir.empty(); }
+
+std::string flow_extension(const Options& options) { return "." + options.flow_format; }
+
+// `relative` with its extension replaced (dataset outputs: frame_0001.flo -> frame_0001.png).
+std::string with_extension(const std::string& relative, const std::string& extension) {
+  return fs::path(relative).replace_extension(extension).string();
+}
 
 std::string stem(const std::string& path) { return fs::path(path).stem().string(); }
 
@@ -97,19 +119,78 @@ std::vector<std::pair<std::string, std::string>> read_pair_list(const std::strin
   return pairs;
 }
 
+// The outputs of a batch go into folders (created here, before any work); two outputs must not
+// share a path (a KITTI flow PNG and a colour PNG in one folder would).
+void check_batch_outputs(const std::vector<Pair>& pairs) {
+  std::map<std::string, std::string> owners;
+  for (const Pair& pair : pairs)
+    for (const auto& [path, role] : {std::pair{&pair.flo, "the flow"}, std::pair{&pair.png, "the colour picture"},
+                                     std::pair{&pair.error_png, "the error map"}}) {
+      if (path->empty()) continue;
+      const std::string key = fs::absolute(*path).lexically_normal().string();
+      const std::string what = std::string(role) + " of " + pair.first;
+      const auto [it, added] = owners.emplace(key, what);
+      if (!added)
+        fail(ErrorKind::Usage, "'" + *path + "' would be written twice: as " + it->second + " and as " + what +
+                                   " (give -o, --color and --error-map different folders or formats)");
+    }
+  std::set<fs::path> folders;
+  for (const auto& [path, owner] : owners) folders.insert(fs::path(path).parent_path());
+  for (const fs::path& folder : folders) {
+    std::error_code error;
+    fs::create_directories(folder, error);
+    if (error || !fs::is_directory(folder)) fail(ErrorKind::Output, folder.string() + ": cannot create the output directory");
+  }
+}
+
+std::vector<Pair> dataset_pairs(const Options& options) {
+  if (!options.gt.empty()) fail(ErrorKind::Usage, "--gt is not used with --sintel/--kitti: the ground truth comes from the dataset's tree");
+  const bool sintel = !options.sintel_dir.empty();
+  const std::vector<FlowDatasetPair> listed =
+      sintel ? sintel_pairs(options.sintel_dir, sintel_passes(options.pass)) : kitti_pairs(options.kitti_dir);
+  std::vector<Pair> pairs;
+  for (const FlowDatasetPair& d : listed) {
+    Pair pair{d.set, d.group, d.first, d.second, "", "", "", d.truth, d.truth_noc};
+    // The dataset's own tree and format: Sintel .flo, KITTI 16-bit PNG.
+    if (!options.output.empty()) pair.flo = (fs::path(options.output) / d.output).string();
+    if (!options.color.empty()) pair.png = (fs::path(options.color) / with_extension(d.output, ".png")).string();
+    if (!options.error_map.empty() && !d.truth.empty())
+      pair.error_png = (fs::path(options.error_map) / with_extension(d.output, ".png")).string();
+    pairs.push_back(std::move(pair));
+  }
+  if (options.output.empty() && options.color.empty() && pairs.front().gt.empty())
+    fail(ErrorKind::Usage, "nothing to do: this split has no ground truth to evaluate; give -o OUT/ for the flows");
+  check_batch_outputs(pairs);
+  return pairs;
+}
+
 std::vector<Pair> make_pairs(const Options& options) {
-  const int modes = !options.inputs.empty() + !options.frames_dir.empty() + !options.pairs_file.empty();
-  if (modes != 1) fail(ErrorKind::Usage, "give exactly one of: two frame files, --frames DIR, --pairs LIST");
+  const int modes = !options.inputs.empty() + !options.frames_dir.empty() + !options.pairs_file.empty() +
+                    !options.sintel_dir.empty() + !options.kitti_dir.empty();
+  if (modes != 1)
+    fail(ErrorKind::Usage, "give exactly one of: two frame files, --frames DIR, --pairs LIST, --sintel DIR, --kitti DIR");
+  if (dataset_mode(options)) return dataset_pairs(options);
   if (options.output.empty() && options.color.empty() && options.gt.empty())
     fail(ErrorKind::Usage, "nothing to do: give -o/--output, --color and/or --gt");
+  if (!options.error_map.empty() && options.gt.empty()) fail(ErrorKind::Usage, "--error-map needs --gt (the error is against the ground truth)");
   std::vector<Pair> pairs;
   if (!options.inputs.empty()) {
     if (options.inputs.size() != 2)
       fail(ErrorKind::Usage, "give two frame files (got " + std::to_string(options.inputs.size()) +
                                  "); use --frames DIR or --pairs LIST for more");
     const std::string& first = options.inputs[0];
-    pairs.push_back({first, options.inputs[1], single_output(options.output, first, ".flo"),
-                     single_output(options.color, first, ".png"), single_output(options.gt, first, ".flo")});
+    Pair pair;
+    pair.first = first;
+    pair.second = options.inputs[1];
+    pair.flo = single_output(options.output, first, flow_extension(options));
+    pair.png = single_output(options.color, first, ".png");
+    pair.error_png = single_output(options.error_map, first, ".png");
+    pair.gt = single_output(options.gt, first, ".flo");
+    if (!pair.flo.empty()) flow_output_format_of(pair.flo);  // a usage error before any work
+    for (const std::string* a : {&pair.flo, &pair.png, &pair.error_png})
+      for (const std::string* b : {&pair.flo, &pair.png, &pair.error_png})
+        if (a < b && !a->empty() && *a == *b) fail(ErrorKind::Usage, "'" + *a + "' is given for two outputs");
+    pairs.push_back(pair);
     return pairs;
   }
   std::vector<std::pair<std::string, std::string>> frames;
@@ -133,18 +214,19 @@ std::vector<Pair> make_pairs(const Options& options) {
   std::map<std::string, std::string> names;
   for (const auto& [first, second] : frames) {
     const auto [it, added] = names.emplace(stem(first), first);
-    if (!added && (!options.output.empty() || !options.color.empty()))
+    if (!added && (!options.output.empty() || !options.color.empty() || !options.error_map.empty()))
       fail(ErrorKind::Usage, "the outputs of '" + it->second + "' and '" + first + "' would both be named " + stem(first) +
-                                 ".flo; give pairs whose first frames have different names");
-    pairs.push_back({first, second, in_directory(options.output, first, ".flo"), in_directory(options.color, first, ".png"),
-                     in_directory(options.gt, first, ".flo")});
+                                 flow_extension(options) + "; give pairs whose first frames have different names");
+    Pair pair;
+    pair.first = first;
+    pair.second = second;
+    pair.flo = in_directory(options.output, first, flow_extension(options));
+    pair.png = in_directory(options.color, first, ".png");
+    pair.error_png = in_directory(options.error_map, first, ".png");
+    pair.gt = in_directory(options.gt, first, ".flo");
+    pairs.push_back(pair);
   }
-  for (const std::string* dir : {&options.output, &options.color}) {
-    if (dir->empty()) continue;
-    std::error_code error;
-    fs::create_directories(*dir, error);
-    if (error || !fs::is_directory(*dir)) fail(ErrorKind::Output, *dir + ": cannot create the output directory");
-  }
+  check_batch_outputs(pairs);
   return pairs;
 }
 
@@ -175,12 +257,64 @@ std::string format_epe(double value) {
   return text;
 }
 
+// --color-max: empty (each picture's own largest flow), a number of pixels, or "auto".
+double fixed_color_max(const Options& options) {
+  if (options.color_max.empty() || options.color_max == "auto") return 0;
+  try {
+    size_t used = 0;
+    const double value = std::stod(options.color_max, &used);
+    if (used == options.color_max.size() && value >= 0 && std::isfinite(value)) return value;  // 0: as unset
+  } catch (const std::exception&) {
+  }
+  fail(ErrorKind::Usage, "--color-max '" + options.color_max + "': give a flow magnitude in pixels or auto");
+}
+
+std::string pixels_text(double value) {
+  char text[48];
+  std::snprintf(text, sizeof text, "%.4f px", value);
+  return text;
+}
+
+// The colour picture, with the magnitude it was normalised by printed and kept in its tEXt.
+void write_color(const Options& options, const std::string& path, const FlowField& flow, double color_max) {
+  const double scale = color_scale(flow, color_max);
+  write_png(path, flow_to_color(flow, color_max),
+            {{"perceiver-flow color scale", pixels_text(scale) + " (flow magnitude drawn at full saturation)"}});
+  if (!options.quiet) std::cerr << kProgram << ": " << escape_control(path) << ": colour scale " << pixels_text(scale) << std::endl;
+}
+
+void write_error_map(const Options& options, const std::string& path, const FlowField& flow, const FlowField& truth) {
+  double scale = options.error_max > 0 ? options.error_max : largest_end_point_error(flow, truth);
+  if (!(scale > 0)) scale = 1;  // an exact flow: every pixel at the bottom of the map
+  write_png(path, flow_error_map(flow, truth, scale),
+            {{"perceiver-flow error scale", pixels_text(scale) + " (end-point error drawn at the top of the map)"}});
+  if (!options.quiet) std::cerr << kProgram << ": " << escape_control(path) << ": error scale " << pixels_text(scale) << std::endl;
+}
+
+void write_color_key(const Options& options) {
+  const double color_max = fixed_color_max(options);
+  write_png(options.color_key, flow_color_key(kColorKeySize),
+            {{"perceiver-flow color scale", color_max > 0 ? pixels_text(color_max) + " at the edge of the disk"
+                                                          : "the edge of the disk is each picture's own scale"}});
+}
+
 int run(const Options& options) {
   cli::apply_model_options(options.model);
+  fixed_color_max(options);  // a usage error before any work
+  const bool color_auto = options.color_max == "auto";
+  const bool nothing_but_key = !options.color_key.empty() && options.inputs.empty() && options.frames_dir.empty() &&
+                               options.pairs_file.empty() && !dataset_mode(options);
+  if (!options.color_key.empty()) {
+    check_output_path(options.color_key);
+    write_color_key(options);
+    if (nothing_but_key) return cli::kExitOk;  // the key needs no model
+  }
   if (options.model_dir.empty()) fail(ErrorKind::Usage, "no model folder: pass -m/--model DIR or set PERCEIVER_FLOW_MODEL");
   const cli::Shard shard = cli::resolve_shard(options.shard);
   const std::vector<Pair> pairs = cli::select_shard(make_pairs(options), shard);
   const bool batch = options.inputs.empty();
+  if (color_auto && batch && !options.color.empty() && options.output.empty())
+    fail(ErrorKind::Usage, "--color-max auto needs -o: the flows are read back to draw them all with one scale");
 
   const PerceiverConfig config = load_config((fs::path(options.model_dir) / "config.json").string());
   if (config.architecture != "PerceiverForOpticalFlow")
@@ -188,7 +322,7 @@ int run(const Options& options) {
                                        ", perceiver-flow needs a PerceiverForOpticalFlow model");
   // Every output is checked before any work (a pair of large frames takes minutes).
   for (const Pair& pair : pairs)
-    for (const std::string& output : {pair.flo, pair.png})
+    for (const std::string& output : {pair.flo, pair.png, pair.error_png})
       if (!output.empty()) check_output_path(output);
   const auto weights = open_model_weights(options.model_dir, options.model.limits);
   const FlowEstimator estimator(config, *weights);
@@ -199,34 +333,46 @@ int run(const Options& options) {
   FloLimits flo_limits;
   flo_limits.max_pixels = options.max_pixels;
   FrameCache frames(image_limits);
+  // With --color-max auto the colour pictures are drawn at the end, from the flows written.
+  const bool colors_at_end = color_auto && batch && !options.color.empty();
   if (options.skip_existing) {
     std::vector<std::string> outputs;
-    for (const Pair& pair : pairs) outputs.push_back(pair.flo), outputs.push_back(pair.png);
+    for (const Pair& pair : pairs) outputs.push_back(pair.flo), outputs.push_back(pair.png), outputs.push_back(pair.error_png);
     cli::remove_stale_temporaries(outputs);
   }
+  const bool kitti = !options.kitti_dir.empty();
+  const bool noc = std::any_of(pairs.begin(), pairs.end(), [](const Pair& p) { return !p.gt_noc.empty(); });
+  std::optional<cli::FlowReport> report;
+  if (dataset_mode(options) && !pairs.empty() && !pairs.front().gt.empty())
+    report.emplace(std::cout, options.json, kitti, noc);
   cli::BatchCounts counts;
   counts.total = pairs.size();
   cli::Progress progress(kProgram, pairs.size(), options.quiet, "pairs");
   size_t evaluated = 0;
   double epe_sum = 0;
+  std::vector<const Pair*> to_color;  // colours drawn at the end (--color-max auto)
   for (const Pair& pair : pairs) {
     if (cli::interrupted()) break;
-    // --skip-existing: every file asked for is there (and, with --gt, the .flo to measure).
-    const bool skip = options.skip_existing && cli::outputs_exist({pair.flo, pair.png}) && (pair.gt.empty() || !pair.flo.empty());
+    // --skip-existing: every file asked for is there (and, with ground truth, the flow to measure).
+    const std::string color_output = colors_at_end ? std::string() : pair.png;
+    const bool skip = options.skip_existing && cli::outputs_exist({pair.flo, color_output, pair.error_png}) &&
+                      (pair.gt.empty() || !pair.flo.empty());
     try {
-      std::optional<FlowField> truth;
+      std::optional<FlowField> truth, truth_noc;
       auto read_truth = [&](int64_t width, int64_t height) {
-        if (pair.gt.empty()) return;
-        truth = read_flo(pair.gt, flo_limits);
-        if (truth->width != width || truth->height != height)
-          fail(ErrorKind::Input, pair.gt + ": the ground truth is " + std::to_string(truth->width) + "×" +
-                                     std::to_string(truth->height) + ", the frames are " + std::to_string(width) + "×" +
-                                     std::to_string(height));
+        for (auto [path, field] : {std::pair{&pair.gt, &truth}, std::pair{&pair.gt_noc, &truth_noc}}) {
+          if (path->empty()) continue;
+          *field = read_flow_file(*path, flo_limits);
+          if ((*field)->width != width || (*field)->height != height)
+            fail(ErrorKind::Input, *path + ": the ground truth is " + std::to_string((*field)->width) + "×" +
+                                       std::to_string((*field)->height) + ", the frames are " + std::to_string(width) +
+                                       "×" + std::to_string(height));
+        }
       };
       FlowField flow;
       if (skip) {
-        if (!pair.gt.empty()) {  // the end-point error of the existing .flo, as the first run printed it
-          flow = read_flo(pair.flo, flo_limits);
+        if (!pair.gt.empty()) {  // the errors of the existing flow, as the first run printed them
+          flow = read_flow_file(pair.flo, flo_limits);
           read_truth(flow.width, flow.height);
         }
       } else {
@@ -247,17 +393,23 @@ int run(const Options& options) {
           if (done < tiles && cli::interrupted()) throw AbandonedPair{};
         });
         tile_progress.finish();
-        if (!pair.flo.empty()) write_flo(pair.flo, flow);
-        if (!pair.png.empty()) write_png(pair.png, flow_to_color(flow, options.color_max));
+        if (!pair.flo.empty()) write_flow_file(pair.flo, flow);
+        if (!color_output.empty()) write_color(options, color_output, flow, fixed_color_max(options));
+        if (!pair.error_png.empty() && truth) write_error_map(options, pair.error_png, flow, *truth);
       }
+      if (colors_at_end) to_color.push_back(&pair);
       if (truth) {
-        FlowErrorSums epe;
+        FlowErrorSums epe, epe_noc;
         epe.add(flow, *truth);
-        // A tab, newline or backslash in a frame's name is escaped: one pair per line, three fields.
-        std::cout << escape_control(pair.first, true) << '\t' << escape_control(pair.second, true) << '\t'
-                  << (epe.pixels ? format_epe(epe.epe()) : "nan")
-                  << std::endl;
-        if (epe.pixels) epe_sum += epe.epe(), ++evaluated;
+        if (truth_noc) epe_noc.add(flow, *truth_noc);
+        if (report) {
+          report->add(pair.set, pair.group, epe, truth_noc ? &epe_noc : nullptr);
+        } else {
+          // A tab, newline or backslash in a frame's name is escaped: one pair per line, three fields.
+          std::cout << escape_control(pair.first, true) << '\t' << escape_control(pair.second, true) << '\t'
+                    << (epe.pixels ? format_epe(epe.epe()) : "nan") << std::endl;
+          if (epe.pixels) epe_sum += epe.epe(), ++evaluated;
+        }
       }
       ++(skip ? counts.skipped : counts.done);
     } catch (const AbandonedPair&) {
@@ -267,7 +419,7 @@ int run(const Options& options) {
       ++counts.failed;
       std::string message = e.what();
       auto starts_with = [&](const std::string& path) { return !path.empty() && message.rfind(path, 0) == 0; };
-      if (!starts_with(pair.first) && !starts_with(pair.second) && !starts_with(pair.gt) &&
+      if (!starts_with(pair.first) && !starts_with(pair.second) && !starts_with(pair.gt) && !starts_with(pair.gt_noc) &&
           message.find(pair.first) == std::string::npos)
         message = pair.first + ", " + pair.second + ": " + message;
       cli::report_input_error(kProgram, message);
@@ -275,8 +427,22 @@ int run(const Options& options) {
     progress.advance();
   }
   progress.finish();
+  if (report) report->finish();
   if (!options.gt.empty() && evaluated > 0)
     std::cout << "mean\t" << evaluated << " pairs\t" << format_epe(epe_sum / static_cast<double>(evaluated)) << std::endl;
+  // --color-max auto: one scale, the largest flow of all the pairs, for every picture.
+  if (!to_color.empty() && !cli::interrupted()) {
+    double scale = 0;
+    for (const Pair* pair : to_color) scale = std::max(scale, largest_flow_magnitude(read_flow_file(pair->flo, flo_limits)));
+    if (!options.quiet)
+      std::cerr << kProgram << ": colour scale for all " << to_color.size() << " pairs: " << pixels_text(scale) << std::endl;
+    Options quiet_options = options;
+    quiet_options.quiet = true;  // one scale: said once
+    for (const Pair* pair : to_color) {
+      if (cli::interrupted()) break;
+      write_color(quiet_options, pair->png, read_flow_file(pair->flo, flo_limits), scale > 0 ? scale : 1);
+    }
+  }
   if (!std::cout) fail(ErrorKind::Output, "standard output: write failed");
   return cli::finish_batch(kProgram, counts, shard);
 }
@@ -287,11 +453,15 @@ int main(int argc, char** argv) {
   CLI::App app{
       "Optical flow between two frames with the Perceiver IO optical-flow model, at any resolution.\n"
       "Inputs: two frame files; --frames DIR (every consecutive pair of its images, sorted by name);\n"
-      "or --pairs LIST (one pair per line: FIRST<TAB>SECOND). Flow is in pixels of the first frame,\n"
-      "u rightwards, v downwards, written as Middlebury .flo (-o) and/or a colour-wheel PNG (--color).\n"
-      "With --frames/--pairs, -o, --color and --gt are directories and files are named after the\n"
-      "first frame (frame_0001.png -> frame_0001.flo). --gt prints the end-point error per pair\n"
-      "(first<TAB>second<TAB>epe) and at the end 'mean<TAB>N pairs<TAB>epe'.",
+      "--pairs LIST (one pair per line: FIRST<TAB>SECOND); or a benchmark's own tree: --sintel DIR\n"
+      "(MPI-Sintel training/ or test/) or --kitti DIR (KITTI 2015 training/ or testing/). Flow is in\n"
+      "pixels of the first frame, u rightwards, v downwards. -o FILE: the format by its extension,\n"
+      ".flo (Middlebury), .png (KITTI 16-bit) or .npy ([H, W, 2] float32); --color a colour-wheel PNG.\n"
+      "With --frames/--pairs, -o, --color, --error-map and --gt are directories and files are named\n"
+      "after the first frame (frame_0001.png -> frame_0001.flo). --gt prints the end-point error per\n"
+      "pair (first<TAB>second<TAB>epe) and at the end 'mean<TAB>N pairs<TAB>epe'. --sintel/--kitti\n"
+      "print EPE, px1/px3/px5 (and KITTI's Fl-all) per scene or image and for the whole set\n"
+      "(docs/flow.md), and with -o OUT/ write the flows in the dataset's tree and format.",
       kProgram};
   Options options;
   app.add_option("pair", options.inputs, "FIRST SECOND: the two frames of one pair");
@@ -299,20 +469,36 @@ int main(int argc, char** argv) {
       ->envname("PERCEIVER_FLOW_MODEL");
   app.add_option("--frames", options.frames_dir, "a folder of frames: flow for every consecutive pair");
   app.add_option("--pairs", options.pairs_file, "a list file, one pair per line: FIRST<TAB>SECOND");
-  app.add_option("-o,--output", options.output, ".flo file (one pair) or output directory (--frames/--pairs)");
-  app.add_option("--color", options.color, "colour-wheel PNG (one pair) or directory for them (--frames/--pairs)");
+  app.add_option("--sintel", options.sintel_dir, "MPI-Sintel's training/ (or test/) folder: evaluate every pair of every scene");
+  app.add_option("--pass", options.pass, "Sintel pass: clean, final or both")
+      ->check(CLI::IsMember({"clean", "final", "both"}))
+      ->capture_default_str();
+  app.add_option("--kitti", options.kitti_dir, "KITTI 2015's training/ (or testing/) folder: evaluate every image pair");
+  app.add_option("-o,--output", options.output,
+                 "flow file, .flo/.png/.npy (one pair), or output directory (--frames/--pairs/--sintel/--kitti)");
+  app.add_option("--flow-format", options.flow_format, "format of the flows in an -o directory (--frames/--pairs)")
+      ->check(CLI::IsMember({"flo", "png", "npy"}))
+      ->capture_default_str();
+  app.add_option("--color", options.color, "colour-wheel PNG (one pair) or directory for them");
   app.add_option("--color-max", options.color_max,
-                 "flow magnitude (pixels) drawn at full saturation (default: each image's largest)")
-      ->check(CLI::NonNegativeNumber);
-  app.add_option("--gt", options.gt, "ground-truth .flo (one pair) or a folder of <first frame name>.flo: report EPE");
-  app.add_option("--max-pixels", options.max_pixels, "largest frame or .flo accepted (width × height)")
+                 "flow magnitude (pixels) drawn at full saturation; auto: one scale, the largest flow of all pairs "
+                 "(default: each picture's largest)");
+  app.add_option("--color-key", options.color_key, "write the colour-wheel key to this PNG (no model needed on its own)");
+  app.add_option("--error-map", options.error_map,
+                 "with ground truth: per-pixel end-point error as a PNG (one pair) or directory for them");
+  app.add_option("--error-max", options.error_max, "end-point error (pixels) at the top of the error map (default: each map's largest)")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--gt", options.gt,
+                 "ground truth, .flo/.png (KITTI)/.pfm (one pair), or a folder of <first frame name>.flo: report EPE");
+  app.add_flag("--json", options.json, "--sintel/--kitti: the metric lines as JSON lines");
+  app.add_option("--max-pixels", options.max_pixels, "largest frame or flow file accepted (width × height)")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   cli::add_skip_existing_flag(app, options.skip_existing,
-                              "skip a pair whose outputs (-o .flo, --color .png) all exist; with --gt its EPE is "
-                              "read from the existing .flo");
+                              "skip a pair whose outputs (-o, --color, --error-map) all exist; with ground truth its "
+                              "errors are read from the existing flow file");
   cli::add_shard_option(app, options.shard);
-  app.add_flag("-q,--quiet", options.quiet, "no progress line on stderr");
+  app.add_flag("-q,--quiet", options.quiet, "no progress and no scale lines on stderr");
   cli::add_model_options(app, options.model);
   if (int code = cli::parse_arguments(app, argc, argv); code >= 0) return code;
   cli::install_interrupt_handlers();

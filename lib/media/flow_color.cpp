@@ -52,18 +52,22 @@ std::array<uint8_t, 3> flow_color(double u, double v) {
   return rgb;
 }
 
+double largest_flow_magnitude(const FlowField& flow) {
+  double rmax = 0;
+  for (size_t i = 0; i + 1 < flow.uv.size(); i += 2) {
+    const float u = flow.uv[i], v = flow.uv[i + 1];
+    if (flow_is_known(u, v)) rmax = std::max(rmax, std::sqrt(static_cast<double>(u) * u + static_cast<double>(v) * v));
+  }
+  return rmax;
+}
+
+double color_scale(const FlowField& flow, double max_magnitude) {
+  return max_magnitude > 0 ? max_magnitude : largest_flow_magnitude(flow);
+}
+
 Image flow_to_color(const FlowField& flow, double max_magnitude) {
   const size_t pixels = static_cast<size_t>(flow.width * flow.height);
-  double scale = max_magnitude;
-  if (scale <= 0) {
-    double rmax = 0;
-    for (size_t i = 0; i < pixels; ++i) {
-      const float u = flow.uv[2 * i], v = flow.uv[2 * i + 1];
-      if (flow_is_known(u, v)) rmax = std::max(rmax, std::sqrt(static_cast<double>(u) * u + static_cast<double>(v) * v));
-    }
-    scale = rmax;
-  }
-  const double divisor = scale + 1e-5;
+  const double divisor = color_scale(flow, max_magnitude) + 1e-5;
   Image image;
   image.width = flow.width;
   image.height = flow.height;
@@ -74,6 +78,25 @@ Image flow_to_color(const FlowField& flow, double max_magnitude) {
     const auto rgb = flow_color(u / divisor, v / divisor);
     std::copy(rgb.begin(), rgb.end(), image.rgb.begin() + static_cast<std::ptrdiff_t>(3 * i));
   }
+  return image;
+}
+
+}  // namespace perceiver
+
+namespace perceiver {
+
+Image flow_color_key(int64_t size) {
+  Image image;
+  image.width = image.height = size;
+  image.rgb.assign(static_cast<size_t>(size * size) * 3, 255);  // white outside the wheel
+  const double centre = (static_cast<double>(size) - 1) / 2, radius = centre;
+  for (int64_t y = 0; y < size; ++y)
+    for (int64_t x = 0; x < size; ++x) {
+      const double u = (static_cast<double>(x) - centre) / radius, v = (static_cast<double>(y) - centre) / radius;
+      if (u * u + v * v > 1) continue;
+      const auto rgb = flow_color(u, v);
+      std::copy(rgb.begin(), rgb.end(), image.rgb.begin() + static_cast<std::ptrdiff_t>(3 * (y * size + x)));
+    }
   return image;
 }
 

@@ -25,4 +25,13 @@ std::array<uint8_t, 3> flow_color(double u, double v);
 // unknown flow (flow_is_known false) are black.
 Image flow_to_color(const FlowField& flow, double max_magnitude = 0);
 
+// The largest magnitude over the pixels of known flow (0 when none), and the magnitude
+// flow_to_color normalises by for `max_magnitude` (that, when > 0, else the largest).
+double largest_flow_magnitude(const FlowField& flow);
+double color_scale(const FlowField& flow, double max_magnitude);
+
+// The colour key: a size×size square whose pixel at (x, y) shows the colour of the flow pointing
+// from the centre to it, the disk's edge being the normalising magnitude (white outside).
+Image flow_color_key(int64_t size);
+
 }  // namespace perceiver

@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "common/atomic_file.h"
+#include "common/crc32.h"
 #include "common/error.h"
 #include "common/input_file.h"
 
@@ -299,7 +300,32 @@ Image load_image(const std::string& path, const ImageLimits& limits) {
   return decode_image(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), path, limits);
 }
 
-void write_png(const std::string& path, const Image& image) {
+namespace {
+
+void put_be32(std::string& out, uint32_t value) {
+  for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<char>((value >> shift) & 0xff));
+}
+
+// tEXt chunks (PNG spec §11.3.4.3) inserted after IHDR, which stb writes first: the 8-byte
+// signature, then IHDR's length, type, 13 data bytes and CRC (25 bytes).
+void insert_text_chunks(std::string& png, const std::vector<PngText>& texts) {
+  constexpr size_t kAfterHeader = 8 + 25;
+  std::string chunks;
+  for (const PngText& text : texts) {
+    if (text.keyword.empty() || text.keyword.size() > 79 || text.keyword.find('\0') != std::string::npos ||
+        text.text.find('\0') != std::string::npos)
+      fail(ErrorKind::Internal, "a PNG text keyword must be 1-79 bytes without NUL: '" + text.keyword + "'");
+    const std::string body = "tEXt" + text.keyword + std::string(1, '\0') + text.text;
+    put_be32(chunks, static_cast<uint32_t>(body.size() - 4));
+    chunks += body;
+    put_be32(chunks, crc32(body.data(), body.size()));
+  }
+  png.insert(kAfterHeader, chunks);
+}
+
+}  // namespace
+
+void write_png(const std::string& path, const Image& image, const std::vector<PngText>& texts) {
   if (image.width <= 0 || image.height <= 0 || image.width > INT_MAX / 3 || image.height > INT_MAX ||
       image.rgb.size() != static_cast<size_t>(image.width) * static_cast<size_t>(image.height) * 3)
     fail(ErrorKind::Internal, path + ": cannot write an image of " + std::to_string(image.width) + "x" +
@@ -312,6 +338,7 @@ void write_png(const std::string& path, const Image& image) {
   const int width = static_cast<int>(image.width);
   if (!stbi_write_png_to_func(append, &encoded, width, static_cast<int>(image.height), 3, image.rgb.data(), width * 3))
     fail(ErrorKind::Output, path + ": PNG encoding failed");
+  insert_text_chunks(encoded, texts);
   write_file_atomically(path, [&](std::ostream& out) { out.write(encoded.data(), static_cast<std::streamsize>(encoded.size())); });
 }
 

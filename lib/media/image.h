@@ -39,7 +39,14 @@ int image_exif_orientation(const uint8_t* bytes, size_t size);
 // `image` turned upright for EXIF `orientation` (2..8); other values return it unchanged.
 Image apply_exif_orientation(const Image& image, int orientation);
 
-// Writes `image` as an 8-bit RGB PNG, atomically (whole or not at all). Error(Output) on failure.
-void write_png(const std::string& path, const Image& image);
+// A PNG tEXt chunk: Latin-1 keyword (1–79 bytes) and text, e.g. the scale a flow picture was
+// drawn with, so that the number travels with the picture.
+struct PngText {
+  std::string keyword, text;
+};
+
+// Writes `image` as an 8-bit RGB PNG, atomically (whole or not at all), with `texts` as tEXt
+// chunks after the header. Error(Output) on failure.
+void write_png(const std::string& path, const Image& image, const std::vector<PngText>& texts = {});
 
 }  // namespace perceiver
