@@ -1,5 +1,5 @@
 // flow-peak-memory: peak memory and time of perceiver-flow's tiling path on one random frame pair
-// of a given size, with the released optical-flow-perceiver configuration (spec/checkpoints.md §2)
+// of a given size, with the released optical-flow-perceiver configuration (docs/spec/checkpoints.md §2)
 // and random weights — nothing is downloaded. One JSON line:
 //   flow-peak-memory --size 1024x436 [--tiles N] [--threads N]
 // width, height, tiles (run / in the grid), seconds (all tiles run, blending included), gflop

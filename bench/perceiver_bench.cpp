@@ -1,5 +1,5 @@
 // perceiver-bench: forward passes of full-size models built from the released configs
-// (spec/checkpoints.md) with random weights — nothing is downloaded — timed beside the machine's
+// (docs/spec/checkpoints.md) with random weights — nothing is downloaded — timed beside the machine's
 // oneDNN matmul rate (same precision) measured in the same process just before each case.
 //   perceiver-bench --list
 //   perceiver-bench --case mlm [--runs 5] [--threads N] [--precision f32|bf16|f32,bf16]

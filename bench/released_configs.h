@@ -1,4 +1,4 @@
-// The released checkpoints' configurations (spec/checkpoints.md §2), for benchmarks that build
+// The released checkpoints' configurations (docs/spec/checkpoints.md §2), for benchmarks that build
 // full-size models with random weights, and the FLOP counts of their forward passes.
 #pragma once
 
@@ -33,7 +33,7 @@ inline PerceiverConfig vision_config(const std::string& architecture, int64_t d_
 }
 
 inline PerceiverConfig flow_config() {
-  PerceiverConfig c;  // optical-flow-perceiver (spec/checkpoints.md §2)
+  PerceiverConfig c;  // optical-flow-perceiver (docs/spec/checkpoints.md §2)
   c.architecture = "PerceiverForOpticalFlow";
   c.num_latents = 2048;
   c.d_latents = 512;
@@ -46,7 +46,7 @@ inline PerceiverConfig flow_config() {
 }
 
 inline PerceiverConfig multimodal_config() {
-  PerceiverConfig c;  // multimodal-perceiver (spec/checkpoints.md §2)
+  PerceiverConfig c;  // multimodal-perceiver (docs/spec/checkpoints.md §2)
   c.architecture = "PerceiverForMultimodalAutoencoding";
   c.num_latents = 784;
   c.d_latents = 512;

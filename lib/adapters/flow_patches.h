@@ -1,4 +1,4 @@
-// The optical-flow model's input built from two 8-bit RGB frames (spec/io_formats.md §3.1–3.2):
+// The optical-flow model's input built from two 8-bit RGB frames (docs/spec/io_formats.md §3.1–3.2):
 // every value normalised as x/255·2 − 1 (computed in double, stored as float32), and per pixel
 // the 3×3 neighbourhood of both frames: channel k = (dy·3 + dx)·3 + c holds
 // frame[y + dy − 1, x + dx − 1, c], zero (mid-grey) outside the tile.

@@ -1,4 +1,4 @@
-// vision-perceiver-fourier input (spec/preprocessors_postprocessors.md §1.2, pixels): the RGB
+// vision-perceiver-fourier input (docs/spec/preprocessors_postprocessors.md §1.2, pixels): the RGB
 // values of each pixel and 2-D Fourier features of its position (64 bands, max_resolution
 // 224×224), concatenated: pixel_values [B, 3, H, W] → [B, H·W, 3 + 258]. Any H × W.
 #pragma once

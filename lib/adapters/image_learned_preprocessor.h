@@ -1,4 +1,4 @@
-// vision-perceiver-learned input (spec/preprocessors_postprocessors.md §1.2, conv1x1): a 1×1 conv
+// vision-perceiver-learned input (docs/spec/preprocessors_postprocessors.md §1.2, conv1x1): a 1×1 conv
 // 3→256 per pixel, and learned positions [image_size², 256] through Linear(256→256), concatenated:
 // pixel_values [B, 3, S, S] → [B, S², 512]. Only image_size × image_size inputs.
 #pragma once

@@ -1,4 +1,4 @@
-// The multimodal input of PerceiverForMultimodalAutoencoding (spec/preprocessors_postprocessors.md
+// The multimodal input of PerceiverForMultimodalAutoencoding (docs/spec/preprocessors_postprocessors.md
 // §1.3–§1.5):
 //   audio [B, S, 1] → tokens of samples_per_patch samples + 1-D Fourier features (192 bands,
 //         max_resolution S) → [B, S/spp, spp + 385];

@@ -1,4 +1,4 @@
-// Decoder queries of the multimodal autoencoder (spec/preprocessors_postprocessors.md §2.5):
+// Decoder queries of the multimodal autoencoder (docs/spec/preprocessors_postprocessors.md §2.5):
 // audio token s → Fourier(−1 + 2s/Na) (192 bands, max_resolution S); pixel s of the
 // (T, H, W) = output_shape[1:] grid → 3-D Fourier of (−1 + 2t/T, −1 + 2y/H, −1 + 2x/W)
 // (32 bands, max_resolution (num_frames, image_size, image_size)); the label → its learned

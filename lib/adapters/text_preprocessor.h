@@ -1,4 +1,4 @@
-// Text input (spec/preprocessors_postprocessors.md §1.1): x[b, t] = Emb[ids[b, t]] + Pos[t].
+// Text input (docs/spec/preprocessors_postprocessors.md §1.1): x[b, t] = Emb[ids[b, t]] + Pos[t].
 // Shapes: ids [B, L] (I64, L ≤ max_position_embeddings) → [B, L, d_model].
 #pragma once
 

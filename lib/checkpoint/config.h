@@ -1,5 +1,5 @@
 // PerceiverConfig: HF config.json with the same field names and the spec's defaults
-// (spec/architecture.md §9). Only what the released model classes read is kept.
+// (docs/spec/architecture.md §9). Only what the released model classes read is kept.
 #pragma once
 
 #include <cstdint>

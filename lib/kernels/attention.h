@@ -1,4 +1,4 @@
-// Multi-head softmax attention over already projected Q, K, V (spec/architecture.md §3, steps
+// Multi-head softmax attention over already projected Q, K, V (docs/spec/architecture.md §3, steps
 // 2–6): per head j, P = softmax(Q_j·K_jᵀ / sqrt(dqk) + mask) and Ctx_j = P·V_j.
 // Heads are strided views of the channel axis (head j owns channels [j·d, (j+1)·d)), so no
 // transposes are needed. Queries are processed in chunks so that the score matrix held at any

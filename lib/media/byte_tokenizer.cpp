@@ -1,4 +1,4 @@
-// The Perceiver byte tokenizer (spec/io_formats.md §1).
+// The Perceiver byte tokenizer (docs/spec/io_formats.md §1).
 #include "media/byte_tokenizer.h"
 
 #include <algorithm>

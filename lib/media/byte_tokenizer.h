@@ -1,4 +1,4 @@
-// The Perceiver byte tokenizer (spec/io_formats.md §1): id = byte + 6, six special tokens whose
+// The Perceiver byte tokenizer (docs/spec/io_formats.md §1): id = byte + 6, six special tokens whose
 // exact bracketed spelling in a text becomes their id, [CLS] … [SEP] framing, and a decode that
 // replaces ill-formed UTF-8 the way Python's errors="replace" does.
 #pragma once

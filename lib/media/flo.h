@@ -1,5 +1,5 @@
 // Dense optical flow fields and Middlebury .flo files (the Sintel / KITTI-devkit format,
-// spec/io_formats.md §3.6). The end-point error and the other metrics: media/flow_metrics.h.
+// docs/spec/io_formats.md §3.6). The end-point error and the other metrics: media/flow_metrics.h.
 //
 // .flo layout, little-endian: float32 magic 202021.25 ("PIEH"), int32 width, int32 height, then
 // height rows top to bottom of width (u, v) float32 pairs. u is rightwards, v downwards, in pixels.

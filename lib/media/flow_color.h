@@ -1,5 +1,5 @@
 // Flow visualisation with the standard Middlebury / Baker et al. colour wheel
-// (spec/io_formats.md §3.7): hue from the direction, saturation from the magnitude relative to
+// (docs/spec/io_formats.md §3.7): hue from the direction, saturation from the magnitude relative to
 // the largest one; zero flow is white.
 #pragma once
 

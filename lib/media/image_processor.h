@@ -1,4 +1,4 @@
-// The HF PerceiverImageProcessor (spec/io_formats.md §2.1, PIL path): centre crop to a square of
+// The HF PerceiverImageProcessor (docs/spec/io_formats.md §2.1, PIL path): centre crop to a square of
 // side int(size / crop_size * min(H, W)), Pillow's BICUBIC resize to size × size (bit-exact,
 // §2.2), rescale by 1/255 and ImageNet normalisation, channels first.
 #pragma once
@@ -13,7 +13,7 @@
 
 namespace perceiver {
 
-// Defaults are the settings of the released vision checkpoints (spec/checkpoints.md §1).
+// Defaults are the settings of the released vision checkpoints (docs/spec/checkpoints.md §1).
 struct ImageProcessorConfig {
   bool do_center_crop = true;
   int64_t crop_size = 256;

@@ -1,4 +1,4 @@
-// Whole-clip reconstruction with the multimodal autoencoder (spec/io_formats.md §4): one model
+// Whole-clip reconstruction with the multimodal autoencoder (docs/spec/io_formats.md §4): one model
 // window = num_frames frames of output_shape[2:] pixels + num_frames × audio_samples_per_frame
 // mono samples; it is encoded once, then every output point (all audio tokens, all pixels, and
 // the label row) is decoded in chunks of at most `chunk` queries, so memory stays bounded

@@ -1,5 +1,5 @@
 // Full-resolution optical flow from a model that sees one th×tw tile at a time
-// (spec/io_formats.md §3.4): tile origins per axis with a minimum overlap, pyramid blending
+// (docs/spec/io_formats.md §3.4): tile origins per axis with a minimum overlap, pyramid blending
 // weights, and the weighted average of the tiles' flows. Independent of the network: the
 // per-tile work is a function, so the tests drive it with stand-ins.
 //

@@ -1,4 +1,4 @@
-// The generic cross-attention decoder (HF "BasicDecoder", spec/preprocessors_postprocessors.md
+// The generic cross-attention decoder (HF "BasicDecoder", docs/spec/preprocessors_postprocessors.md
 // §2.1): queries attend to the latents through one cross-attention layer (no mask), then an
 // optional final Linear. Queries are independent, so callers may decode any subset or chunk.
 //

@@ -1,4 +1,4 @@
-// The Perceiver encoder (spec/architecture.md §7): the learned latent array cross-attends once
+// The Perceiver encoder (docs/spec/architecture.md §7): the learned latent array cross-attends once
 // to the input array, then `num_blocks` repetitions of `num_self_attends_per_block` self-attention
 // layers (weights shared across repetitions). No final LayerNorm.
 //

@@ -1,4 +1,4 @@
-// One Perceiver layer (spec/architecture.md §3–§5): pre-LayerNorm multi-head attention, an
+// One Perceiver layer (docs/spec/architecture.md §3–§5): pre-LayerNorm multi-head attention, an
 // optional query residual, then x + MLP(LayerNorm(x)). Cross-attention layers normalise the
 // key/value input with their own LayerNorm (layernorm2); self-attention layers reuse the
 // normalised query input for keys and values.

@@ -1,4 +1,4 @@
-// Fourier position features and coordinate grids (spec/position_encodings.md §2–§3).
+// Fourier position features and coordinate grids (docs/spec/position_encodings.md §2–§3).
 // For positions p [n, d]: [p_0 … p_{d-1}, sin(π·p_a·f_a,k) for a, k, cos(π·p_a·f_a,k) for a, k],
 // frequencies f_a = linspace(1, max_resolution_a / 2, num_bands), all in float32 as HF does.
 #pragma once

@@ -1,5 +1,5 @@
 // The learned-position and Fourier image classifiers with their backward
-// (models/image_classifier.h, spec/preprocessors_postprocessors.md §1.2–§1.3 and §2.2):
+// (models/image_classifier.h, docs/spec/preprocessors_postprocessors.md §1.2–§1.3 and §2.2):
 //   learned: per pixel conv1x1 3→256, concatenated with Linear(256→256) of a learned
 //            [S², 256] position table → [B, S², 512];
 //   Fourier: the pixels concatenated with fixed Fourier features (64 bands, max resolution

@@ -1,4 +1,4 @@
-// One Perceiver layer (the same computation as perceiver/layer.h, spec/architecture.md §3–§5)
+// One Perceiver layer (the same computation as perceiver/layer.h, docs/spec/architecture.md §3–§5)
 // with its backward: pre-LayerNorm attention, optional query residual, then x + MLP(LN(x)).
 // The forward keeps what the backward needs; buffers are sized on the first step and reused.
 // Layers built with the same prefix share their parameters (repeated self-attention blocks), and

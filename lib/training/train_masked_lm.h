@@ -1,4 +1,4 @@
-// PerceiverForMaskedLM with its backward (models/masked_lm.h, spec/architecture.md): byte
+// PerceiverForMaskedLM with its backward (models/masked_lm.h, docs/spec/architecture.md): byte
 // embeddings + learned positions → encoder → one query per position (learned) through the
 // language decoder (8 heads, qk 256, v = d_model, no query residual) → logits against the tied
 // embedding matrix plus embedding_decoder.bias.

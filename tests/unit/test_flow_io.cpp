@@ -1,5 +1,5 @@
 // Middlebury .flo files (round trip, magic and size checks, limits), the end-point error with the
-// unknown-flow marker, and the colour wheel on known vectors (spec/io_formats.md §3.6–3.8).
+// unknown-flow marker, and the colour wheel on known vectors (docs/spec/io_formats.md §3.6–3.8).
 #include <doctest/doctest.h>
 
 #include <cmath>

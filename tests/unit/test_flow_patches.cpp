@@ -1,4 +1,4 @@
-// The flow model's input from 8-bit frames (spec/io_formats.md §3.1–3.2) against the golden
+// The flow model's input from 8-bit frames (docs/spec/io_formats.md §3.1–3.2) against the golden
 // patches, tiles and padding; then FlowEstimator on the golden tiny model: one tile = ×20 the
 // golden logits, two tiles = each tile run and blended by hand, smaller frames = padded tile.
 #include <doctest/doctest.h>

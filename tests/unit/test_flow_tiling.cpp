@@ -1,4 +1,4 @@
-// Tiling for full-resolution flow, apart from the network (spec/io_formats.md §3.4): the origin
+// Tiling for full-resolution flow, apart from the network (docs/spec/io_formats.md §3.4): the origin
 // grids of the spec's examples, coverage and overlap on many sizes, the pyramid weights, and
 // blending stand-in tile functions whose output is known, seams included.
 #include <doctest/doctest.h>

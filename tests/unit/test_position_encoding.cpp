@@ -1,5 +1,5 @@
 // Fourier features and coordinate grids against the spec's worked example
-// (spec/position_encodings.md §3.1) and the torch.linspace rules.
+// (docs/spec/position_encodings.md §3.1) and the torch.linspace rules.
 #include <doctest/doctest.h>
 
 #include <cmath>
