@@ -2,7 +2,7 @@
 //   perceiver-train mlm       byte-level masked language modelling on a folder of UTF-8 text
 //   perceiver-train classify  image classification (labelled folder tree or MNIST-style IDX)
 //   perceiver-train eval      held-out quality of a model folder through the inference library
-//   perceiver-train plot      a metrics.jsonl as a PNG learning curve
+//   perceiver-train plot      a metrics.jsonl as an SVG learning curve
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
@@ -130,7 +130,7 @@ void add_loop_options(CLI::App& app, LoopOptions& loop) {
   app.add_option("--eval-every", run.eval_every, "steps between held-out evaluations (0: at the end)")->capture_default_str();
   app.add_option("--save-every", run.save_every, "steps between checkpoints (0: at the end)")->capture_default_str();
   app.add_flag("-q,--quiet", run.quiet, "no progress on stderr");
-  app.add_option("--plot", loop.plot, "also write the learning curve to this PNG at the end");
+  app.add_option("--plot", loop.plot, "also write the learning curve to this SVG at the end");
   cli::add_threads_option(app, loop.threads);
 }
 
@@ -164,10 +164,11 @@ std::map<std::string, std::string> describe_run(const std::string& command, cons
   return task;
 }
 
-// Checks what can be checked before any data is read: the output folder, and no shape flag
-// where the model's own config.json decides.
+// Checks what can be checked before any data is read: the output folder, the --plot file, and no
+// shape flag where the model's own config.json decides.
 void check_before_work(const LoopOptions& loop) {
   check_output_dir(loop.run);
+  if (!loop.plot.empty()) check_learning_curve_path(loop.plot);
   if (!loop.from.empty() && !loop.shape_flags_given.empty())
     fail(ErrorKind::Usage, loop.shape_flags_given.front() + ": the model's shape comes from " + loop.from +
                                "/config.json with --from");
@@ -193,7 +194,7 @@ int finish_run(TrainingTask& task, const LoopOptions& loop) {
     for (const auto& [name, value] : summary.last_evaluation.extra) out["eval_" + name] = value;
   }
   if (!loop.plot.empty())
-    write_learning_curve_png(loop.run.output_dir + "/metrics.jsonl", loop.plot, loop.run.output_dir);
+    write_learning_curve_svg(loop.run.output_dir + "/metrics.jsonl", loop.plot, loop.run.output_dir);
   std::cout << out.dump() << std::endl;
   return cli::interrupted() ? cli::kExitInterrupted : cli::kExitOk;
 }
@@ -453,9 +454,9 @@ int main(int argc, char** argv) {
   widen_app->add_option("-o,--output", widen_to, "the folder to write (must not exist or be empty)")->required();
 
   std::string metrics, png, title;
-  CLI::App* plot_app = app.add_subcommand("plot", "turn a metrics.jsonl into a PNG learning curve");
+  CLI::App* plot_app = app.add_subcommand("plot", "turn a metrics.jsonl into an SVG learning curve");
   plot_app->add_option("metrics", metrics, "metrics.jsonl of a run")->required();
-  plot_app->add_option("-o,--output", png, "PNG to write")->required();
+  plot_app->add_option("-o,--output", png, "SVG to write")->required();
   plot_app->add_option("--title", title, "title above the plots");
   bool plot_quiet = false;
   plot_app->add_flag("-q,--quiet", plot_quiet, "nothing on stderr (plot prints nothing anyway)");
@@ -475,7 +476,7 @@ int main(int argc, char** argv) {
       widen_masked_lm(widen_from, widen_to);
       return 0;
     }
-    write_learning_curve_png(metrics, png, title.empty() ? metrics : title);
+    write_learning_curve_svg(metrics, png, title.empty() ? metrics : title);
     return 0;
   });
 }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <limits>
 
@@ -10,7 +11,7 @@
 
 #include "common/error.h"
 #include "common/json.h"
-#include "training/bitmap_font.h"
+#include "common/atomic_file.h"
 
 namespace perceiver::training {
 
@@ -18,7 +19,6 @@ namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-constexpr Rgb kBackground = {255, 255, 255};
 constexpr Rgb kTextColour = {40, 40, 40};
 constexpr Rgb kFrameColour = {90, 90, 90};
 constexpr Rgb kGridColour = {232, 232, 232};
@@ -67,62 +67,6 @@ std::string null_for_non_finite_tokens(const std::string& line) {
 double number_or_nan(const nlohmann::json& record, const char* key) {
   const auto it = record.find(key);
   return it != record.end() && it->is_number() ? it->get<double>() : kNaN;
-}
-
-// ---- drawing primitives ---------------------------------------------------------------------
-
-struct Box {
-  int64_t left, top, right, bottom;  // inclusive pixel bounds
-};
-
-void put_pixel(Image& image, int64_t x, int64_t y, const Rgb& colour, const Box& clip) {
-  if (x < clip.left || x > clip.right || y < clip.top || y > clip.bottom) return;
-  if (x < 0 || y < 0 || x >= image.width || y >= image.height) return;
-  uint8_t* pixel = &image.rgb[static_cast<size_t>((y * image.width + x) * 3)];
-  pixel[0] = colour[0];
-  pixel[1] = colour[1];
-  pixel[2] = colour[2];
-}
-
-void fill_box(Image& image, const Box& box, const Rgb& colour) {
-  for (int64_t y = box.top; y <= box.bottom; ++y)
-    for (int64_t x = box.left; x <= box.right; ++x) put_pixel(image, x, y, colour, box);
-}
-
-// Bresenham; thickness 2 stamps a 2x2 block per step so thick lines have no diagonal gaps.
-void draw_line(Image& image, int64_t x0, int64_t y0, int64_t x1, int64_t y1, const Rgb& colour, int thickness,
-               const Box& clip) {
-  const int64_t dx = std::abs(x1 - x0), dy = -std::abs(y1 - y0);
-  const int64_t sx = x0 < x1 ? 1 : -1, sy = y0 < y1 ? 1 : -1;
-  int64_t error = dx + dy;
-  while (true) {
-    for (int64_t oy = 0; oy < thickness; ++oy)
-      for (int64_t ox = 0; ox < thickness; ++ox) put_pixel(image, x0 + ox, y0 + oy, colour, clip);
-    if (x0 == x1 && y0 == y1) break;
-    const int64_t doubled = 2 * error;
-    if (doubled >= dy) {
-      error += dy;
-      x0 += sx;
-    }
-    if (doubled <= dx) {
-      error += dx;
-      y0 += sy;
-    }
-  }
-}
-
-void draw_frame(Image& image, const Box& box, const Rgb& colour) {
-  const Box all{0, 0, image.width - 1, image.height - 1};
-  draw_line(image, box.left, box.top, box.right, box.top, colour, 1, all);
-  draw_line(image, box.left, box.bottom, box.right, box.bottom, colour, 1, all);
-  draw_line(image, box.left, box.top, box.left, box.bottom, colour, 1, all);
-  draw_line(image, box.right, box.top, box.right, box.bottom, colour, 1, all);
-}
-
-void draw_dot(Image& image, int64_t cx, int64_t cy, int64_t radius, const Rgb& colour, const Box& clip) {
-  for (int64_t dy = -radius; dy <= radius; ++dy)
-    for (int64_t dx = -radius; dx <= radius; ++dx)
-      if (dx * dx + dy * dy <= radius * radius + radius) put_pixel(image, cx + dx, cy + dy, colour, clip);
 }
 
 // ---- data and axes --------------------------------------------------------------------------
@@ -245,138 +189,157 @@ std::vector<std::string> tick_labels(const std::vector<double>& ticks, double st
   return labels;
 }
 
-// Maps data to pixels inside a plot box. Out-of-range or non-finite ratios are clamped so that
-// extreme data can never turn into a huge (or undefined) integer coordinate.
+// Maps data to SVG user units inside a plot box. Out-of-range or non-finite ratios are clamped so
+// that extreme data never turns into a huge (or undefined) coordinate.
+struct Box {
+  double left, top, right, bottom;
+};
+
 struct Axes {
   Box plot;
   Range x, y;
-
-  static int64_t offset(double ratio, int64_t span) {
-    if (!std::isfinite(ratio)) ratio = 0;
-    return std::llround(std::clamp(ratio, -1.0, 2.0) * static_cast<double>(span));
-  }
-  int64_t px(double v) const { return plot.left + offset((v - x.lo) / (x.hi - x.lo), plot.right - plot.left); }
-  int64_t py(double v) const { return plot.bottom - offset((v - y.lo) / (y.hi - y.lo), plot.bottom - plot.top); }
-  Box inside() const { return {plot.left + 1, plot.top + 1, plot.right - 1, plot.bottom - 1}; }
+  static double ratio(double r) { return std::isfinite(r) ? std::clamp(r, -1.0, 2.0) : 0; }
+  double px(double v) const { return plot.left + ratio((v - x.lo) / (x.hi - x.lo)) * (plot.right - plot.left); }
+  double py(double v) const { return plot.bottom - ratio((v - y.lo) / (y.hi - y.lo)) * (plot.bottom - plot.top); }
 };
 
-// Lays out one panel inside `area`: y tick labels on the left, x tick labels and "step" below.
-// Draws the grid, frame, ticks and labels (only the frame when `scaled` is false: a panel without
-// data gets no made-up axis), and returns the axes of the plot box.
-Axes draw_axes(Image& image, const Box& area, const Range& x, const Range& y, int scale, bool scaled = true) {
-  const Box all{0, 0, image.width - 1, image.height - 1};
-  const int64_t tick = 4 * scale, gap = 4 * scale, glyph_h = kGlyphHeight * scale;
-  const int64_t bottom_margin = tick + gap + glyph_h + 6 * scale + glyph_h;
+std::string hex(const Rgb& c) {
+  char text[8];
+  std::snprintf(text, sizeof text, "#%02x%02x%02x", c[0], c[1], c[2]);
+  return text;
+}
 
-  const int64_t plot_bottom = area.bottom - bottom_margin;
-  const int64_t plot_h = plot_bottom - area.top;
-  const double y_step = nice_step(y, std::clamp<int64_t>(plot_h / (40 * scale), 2, 8), 0);
+std::string num(double v) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.1f", v);
+  return text;
+}
+
+// Text for XML: the five special characters as entities, control bytes dropped.
+std::string xml(const std::string& text) {
+  std::string out;
+  for (const char c : text) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&apos;"; break;
+      default:
+        if (static_cast<unsigned char>(c) >= 0x20 || c == '\t') out += c;
+    }
+  }
+  return out;
+}
+
+// Layout only needs an estimate of a label's width: the viewer draws the text with its own fonts.
+double text_width(const std::string& text, double size) { return 0.6 * size * static_cast<double>(text.size()); }
+
+class Svg {
+ public:
+  std::string out;
+  void text(double x, double y, const std::string& s, double size, const char* anchor = "start", const Rgb& colour = kTextColour) {
+    out += "<text x=\"" + num(x) + "\" y=\"" + num(y) + "\" font-size=\"" + num(size) + "\" text-anchor=\"" + anchor +
+           "\" fill=\"" + hex(colour) + "\">" + xml(s) + "</text>\n";
+  }
+  void line(double x0, double y0, double x1, double y1, const Rgb& colour, double width, const std::string& extra = "") {
+    out += "<line x1=\"" + num(x0) + "\" y1=\"" + num(y0) + "\" x2=\"" + num(x1) + "\" y2=\"" + num(y1) + "\" stroke=\"" +
+           hex(colour) + "\" stroke-width=\"" + num(width) + "\"" + extra + "/>\n";
+  }
+  // A polyline through the points, id'd so tests and scripts can find the series.
+  void series(const Axes& axes, const std::string& id, const std::vector<Point>& points, const Rgb& colour, double width,
+              const std::string& clip, const std::string& extra = "") {
+    if (points.empty()) return;
+    out += "<polyline id=\"" + id + "\" clip-path=\"url(#" + clip + ")\" fill=\"none\" stroke=\"" + hex(colour) +
+           "\" stroke-width=\"" + num(width) + "\" stroke-linejoin=\"round\"" + extra + " points=\"";
+    for (size_t i = 0; i < points.size(); ++i)
+      out += (i ? " " : "") + num(axes.px(points[i].x)) + "," + num(axes.py(points[i].y));
+    out += "\"/>\n";
+  }
+  void markers(const Axes& axes, const std::string& id, const std::vector<Point>& points, const Rgb& colour, const std::string& clip) {
+    // Dots mark the (usually sparse) eval points; when they would merge into a band they are left out.
+    if (points.empty() || static_cast<double>(points.size()) > (axes.plot.right - axes.plot.left) / 6) return;
+    out += "<g id=\"" + id + "\" clip-path=\"url(#" + clip + ")\" fill=\"" + hex(colour) + "\">";
+    for (const Point& p : points) out += "<circle cx=\"" + num(axes.px(p.x)) + "\" cy=\"" + num(axes.py(p.y)) + "\" r=\"2.5\"/>";
+    out += "</g>\n";
+  }
+};
+
+// One panel's grid, frame, ticks and labels (only the frame when `scaled` is false: a panel
+// without data gets no made-up axis), and a clip path `clip` for its series.
+Axes draw_axes(Svg& svg, const Box& area, const Range& x, const Range& y, bool scaled, const std::string& clip) {
+  const double font = 11, tick = 4, gap = 4;
+  const Box plot_guess{area.left, area.top, area.right - 10, area.bottom - (tick + gap + font + 6 + font)};
+  const double y_step = nice_step(y, std::clamp<int64_t>(static_cast<int64_t>((plot_guess.bottom - plot_guess.top) / 40), 2, 8), 0);
   const std::vector<double> y_ticks = scaled ? tick_values(y, y_step) : std::vector<double>{};
   const std::vector<std::string> y_labels = tick_labels(y_ticks, y_step);
-  int64_t y_label_w = 0;
-  for (const auto& label : y_labels) y_label_w = std::max(y_label_w, text_width(label, scale));
-
-  Axes axes{{area.left + y_label_w + tick + gap, area.top, area.right - 10 * scale, plot_bottom}, x, y};
-  const int64_t plot_w = axes.plot.right - axes.plot.left;
-
+  double y_label_w = 0;
+  for (const auto& label : y_labels) y_label_w = std::max(y_label_w, text_width(label, font));
+  Axes axes{{area.left + y_label_w + tick + gap, plot_guess.top, plot_guess.right, plot_guess.bottom}, x, y};
+  const double plot_w = axes.plot.right - axes.plot.left;
   // Fewer x ticks when their labels would not fit between neighbours (long step numbers).
   double x_step = 0;
   std::vector<double> x_ticks;
   std::vector<std::string> x_labels;
-  for (int64_t target = std::clamp<int64_t>(plot_w / (70 * scale), 2, 8); target >= 1; --target) {
+  for (int64_t target = std::clamp<int64_t>(static_cast<int64_t>(plot_w / 70), 2, 8); target >= 1; --target) {
     x_step = nice_step(x, target, 1);  // steps are whole numbers
     x_ticks = scaled ? tick_values(x, x_step) : std::vector<double>{};
     x_labels = tick_labels(x_ticks, x_step);
-    int64_t widest = 0;
-    for (const auto& label : x_labels) widest = std::max(widest, text_width(label, scale));
-    if (x_ticks.size() < 2 || (widest + 8 * scale) * static_cast<int64_t>(x_ticks.size()) <= plot_w) break;
+    double widest = 0;
+    for (const auto& label : x_labels) widest = std::max(widest, text_width(label, font));
+    if (x_ticks.size() < 2 || (widest + 8) * static_cast<double>(x_ticks.size()) <= plot_w) break;
   }
-
-  for (double v : y_ticks) {
-    const int64_t py = axes.py(v);
-    draw_line(image, axes.plot.left, py, axes.plot.right, py, kGridColour, 1, axes.inside());
-  }
-  for (double v : x_ticks) {
-    const int64_t px = axes.px(v);
-    draw_line(image, px, axes.plot.top, px, axes.plot.bottom, kGridColour, 1, axes.inside());
-  }
-  draw_frame(image, axes.plot, kFrameColour);
-
+  svg.out += "<clipPath id=\"" + clip + "\"><rect x=\"" + num(axes.plot.left) + "\" y=\"" + num(axes.plot.top) +
+             "\" width=\"" + num(plot_w) + "\" height=\"" + num(axes.plot.bottom - axes.plot.top) + "\"/></clipPath>\n";
   for (size_t i = 0; i < y_ticks.size(); ++i) {
-    const int64_t py = axes.py(y_ticks[i]);
-    draw_line(image, axes.plot.left - tick, py, axes.plot.left, py, kFrameColour, 1, all);
-    draw_text(image, axes.plot.left - tick - gap - text_width(y_labels[i], scale), py - glyph_h / 2, y_labels[i],
-              kTextColour, scale);
+    const double py = axes.py(y_ticks[i]);
+    svg.line(axes.plot.left, py, axes.plot.right, py, kGridColour, 1);
+    svg.line(axes.plot.left - tick, py, axes.plot.left, py, kFrameColour, 1);
+    svg.text(axes.plot.left - tick - gap, py + font * 0.35, y_labels[i], font, "end");
   }
   for (size_t i = 0; i < x_ticks.size(); ++i) {
-    const int64_t px = axes.px(x_ticks[i]);
-    draw_line(image, px, axes.plot.bottom, px, axes.plot.bottom + tick, kFrameColour, 1, all);
-    draw_text(image, px - text_width(x_labels[i], scale) / 2, axes.plot.bottom + tick + gap, x_labels[i],
-              kTextColour, scale);
+    const double px = axes.px(x_ticks[i]);
+    svg.line(px, axes.plot.top, px, axes.plot.bottom, kGridColour, 1);
+    svg.line(px, axes.plot.bottom, px, axes.plot.bottom + tick, kFrameColour, 1);
+    svg.text(px, axes.plot.bottom + tick + gap + font * 0.8, x_labels[i], font, "middle");
   }
-  if (!scaled) return axes;
-  const std::string x_title = "step";
-  draw_text(image, (axes.plot.left + axes.plot.right - text_width(x_title, scale)) / 2,
-            axes.plot.bottom + tick + gap + glyph_h + 6 * scale, x_title, kTextColour, scale);
+  svg.out += "<rect x=\"" + num(axes.plot.left) + "\" y=\"" + num(axes.plot.top) + "\" width=\"" + num(plot_w) +
+             "\" height=\"" + num(axes.plot.bottom - axes.plot.top) + "\" fill=\"none\" stroke=\"" + hex(kFrameColour) + "\"/>\n";
+  if (scaled) svg.text((axes.plot.left + axes.plot.right) / 2, axes.plot.bottom + tick + gap + font + 6 + font * 0.8, "step", font, "middle");
   return axes;
-}
-
-// A polyline through the points; a lone point is drawn as a dot so it stays visible.
-void draw_series(Image& image, const Axes& axes, const std::vector<Point>& points, const Rgb& colour,
-                 int thickness) {
-  const Box clip = axes.inside();
-  if (points.size() == 1) {
-    draw_dot(image, axes.px(points[0].x), axes.py(points[0].y), thickness + 1, colour, clip);
-    return;
-  }
-  for (size_t i = 1; i < points.size(); ++i)
-    draw_line(image, axes.px(points[i - 1].x), axes.py(points[i - 1].y), axes.px(points[i].x),
-              axes.py(points[i].y), colour, thickness, clip);
-}
-
-// Dots mark the (usually sparse) eval points; when they would merge into a band they are left out.
-void draw_markers(Image& image, const Axes& axes, const std::vector<Point>& points, const Rgb& colour, int scale) {
-  const int64_t plot_w = axes.plot.right - axes.plot.left;
-  if (static_cast<int64_t>(points.size()) > plot_w / (6 * scale)) return;
-  for (const Point& p : points) draw_dot(image, axes.px(p.x), axes.py(p.y), 2 * scale, colour, axes.inside());
-}
-
-void draw_centred_note(Image& image, const Axes& axes, const std::string& text, int scale) {
-  draw_text(image, (axes.plot.left + axes.plot.right - text_width(text, scale)) / 2,
-            (axes.plot.top + axes.plot.bottom - kGlyphHeight * scale) / 2, text, kTextColour, scale);
 }
 
 struct LegendEntry {
   std::string label;
   Rgb colour;
-  int thickness;
-  bool marker;
+  double width;
+  bool dashed;
 };
 
-// In the top-right corner of the plot: loss curves fall, so that corner is usually empty.
-void draw_legend(Image& image, const Axes& axes, const std::vector<LegendEntry>& entries, int scale) {
+// In a top corner of the plot, where the curves usually are not: top right for losses (they
+// fall), top left for accuracies (they rise; baselines lie low).
+void draw_legend(Svg& svg, const Axes& axes, const std::vector<LegendEntry>& entries, bool left_corner = false) {
   if (entries.empty()) return;
-  const int64_t pad = 4 * scale, swatch = 16 * scale, row_h = 11 * scale;
-  int64_t label_w = 0;
-  for (const auto& entry : entries) label_w = std::max(label_w, text_width(entry.label, scale));
-  const int64_t w = pad + swatch + pad + label_w + pad;
-  const int64_t h = pad + row_h * static_cast<int64_t>(entries.size()) - (row_h - kGlyphHeight * scale) + pad;
-  const Box box{axes.plot.right - 6 * scale - w, axes.plot.top + 6 * scale, axes.plot.right - 6 * scale,
-                axes.plot.top + 6 * scale + h};
-  fill_box(image, box, kBackground);
-  draw_frame(image, box, kLegendBorder);
+  const double font = 11, pad = 5, swatch = 18, row = 15;
+  double label_w = 0;
+  for (const auto& entry : entries) label_w = std::max(label_w, text_width(entry.label, font));
+  const double w = pad + swatch + pad + label_w + pad, h = pad * 2 + row * static_cast<double>(entries.size()) - 3;
+  const double left = left_corner ? axes.plot.left + 6 : axes.plot.right - 6 - w, top = axes.plot.top + 6;
+  svg.out += "<rect x=\"" + num(left) + "\" y=\"" + num(top) + "\" width=\"" + num(w) + "\" height=\"" + num(h) +
+             "\" fill=\"white\" fill-opacity=\"0.85\" stroke=\"" + hex(kLegendBorder) + "\"/>\n";
   for (size_t i = 0; i < entries.size(); ++i) {
-    const int64_t top = box.top + pad + row_h * static_cast<int64_t>(i);
-    const int64_t middle = top + kGlyphHeight * scale / 2;
-    const int64_t x0 = box.left + pad, x1 = x0 + swatch - 1;
-    draw_line(image, x0, middle, x1, middle, entries[i].colour, entries[i].thickness, box);
-    if (entries[i].marker) draw_dot(image, (x0 + x1) / 2, middle, 2 * scale, entries[i].colour, box);
-    draw_text(image, x1 + 1 + pad, top, entries[i].label, kTextColour, scale);
+    const double middle = top + pad + row * static_cast<double>(i) + row / 2 - 2;
+    svg.line(left + pad, middle, left + pad + swatch, middle, entries[i].colour, entries[i].width,
+             entries[i].dashed ? " stroke-dasharray=\"5 3\"" : "");
+    svg.text(left + pad + swatch + pad, middle + font * 0.35, entries[i].label, font);
   }
 }
 
-void draw_panel_title(Image& image, int64_t left, int64_t right, int64_t top, const std::string& text, int scale) {
-  draw_text(image, (left + right - text_width(text, scale)) / 2, top, text, kTextColour, scale);
+// "most_frequent_byte_accuracy" -> "most frequent byte"
+std::string baseline_label(const std::string& key) {
+  std::string label = key.substr(0, key.size() - std::string(kBaselineSuffix).size());
+  std::replace(label.begin(), label.end(), '_', ' ');
+  return label;
 }
 
 }  // namespace
@@ -408,6 +371,15 @@ MetricsSeries read_metrics(const std::string& path) {
       series.eval_steps.push_back(step);
       series.eval_loss.push_back(number_or_nan(record, "loss"));
       series.eval_accuracy.push_back(number_or_nan(record, "accuracy"));
+      // Baselines: every "most_frequent_*_accuracy", kept parallel to eval_steps (NaN where absent).
+      for (auto& [key, values] : series.eval_baselines) values.push_back(kNaN);
+      for (const auto& [key, value] : record.items())
+        if (key.rfind(kBaselinePrefix, 0) == 0 && key.size() > std::string(kBaselineSuffix).size() &&
+            key.compare(key.size() - std::string(kBaselineSuffix).size(), std::string::npos, kBaselineSuffix) == 0 &&
+            value.is_number()) {
+          auto [it, added] = series.eval_baselines.try_emplace(key, std::vector<double>(series.eval_steps.size(), kNaN));
+          it->second.back() = value.get<double>();
+        }
     }
   }
   if (in.bad()) fail(ErrorKind::Input, path + ": cannot read the file");
@@ -415,78 +387,100 @@ MetricsSeries read_metrics(const std::string& path) {
   return series;
 }
 
-Image plot_learning_curve(const MetricsSeries& series, const std::string& title, int64_t width, int64_t height) {
+std::string plot_learning_curve(const MetricsSeries& series, const std::string& title, int64_t width, int64_t height) {
   if (width < 240 || height < 160 || width > 16384 || height > 16384)
-    fail(ErrorKind::Usage, "learning curve: image size " + std::to_string(width) + "x" + std::to_string(height) +
+    fail(ErrorKind::Usage, "learning curve: size " + std::to_string(width) + "x" + std::to_string(height) +
                                " is outside 240x160 .. 16384x16384");
-  Image image;
-  image.width = width;
-  image.height = height;
-  image.rgb.assign(static_cast<size_t>(width * height * 3), 255);
-
   const std::vector<Point> train = finite_points(series.train_steps, series.train_loss, 1.0);
   const std::vector<Point> smoothed = moving_average(train);
   const std::vector<Point> eval_loss = finite_points(series.eval_steps, series.eval_loss, 1.0);
   const std::vector<Point> accuracy = finite_points(series.eval_steps, series.eval_accuracy, 100.0);
+  std::vector<std::pair<std::string, std::vector<Point>>> baselines;
+  for (const auto& [key, values] : series.eval_baselines) {
+    std::vector<Point> points = finite_points(series.eval_steps, values, 100.0);
+    if (!points.empty()) baselines.emplace_back(key, std::move(points));
+  }
 
-  // Text and margins grow with the image so large renders stay readable.
-  const int scale = static_cast<int>(std::max<int64_t>(1, std::min(width / 900, height / 420)));
-  const int title_scale = 2 * scale;
-  const int64_t title_x = std::max<int64_t>(4 * scale, (width - text_width(title, title_scale)) / 2);
-  draw_text(image, title_x, 8 * scale, title, kTextColour, title_scale);
-
-  const int64_t panel_title_top = 8 * scale + kGlyphHeight * title_scale + 10 * scale;
-  const int64_t plot_top = panel_title_top + kGlyphHeight * scale + 6 * scale;
-  const int64_t bottom = height - 1 - 6 * scale, middle = width / 2;
-  const Box left_area{8 * scale, plot_top, middle - 8 * scale, bottom};
-  const Box right_area{middle + 8 * scale, plot_top, width - 1 - 8 * scale, bottom};
-
+  const double w = static_cast<double>(width), h = static_cast<double>(height);
+  Svg svg;
+  svg.out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" +
+            std::to_string(width) + "\" height=\"" + std::to_string(height) + "\" viewBox=\"0 0 " + std::to_string(width) +
+            " " + std::to_string(height) + "\" font-family=\"DejaVu Sans, Helvetica, Arial, sans-serif\">\n" +
+            "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
+  svg.text(w / 2, 24, title, 16, "middle");
+  const double panel_title_y = 48, plot_top = 58, bottom = h - 6, middle = w / 2;
+  const Box left_area{8, plot_top, middle - 8, bottom}, right_area{middle + 8, plot_top, w - 8, bottom};
   // Both panels share the step axis so loss and accuracy line up by eye.
-  const Range x_range = padded_range({&train, &eval_loss, &accuracy}, true, 0.02);
+  std::vector<const std::vector<Point>*> x_sets = {&train, &eval_loss, &accuracy};
+  for (const auto& [key, points] : baselines) x_sets.push_back(&points);
+  const Range x_range = padded_range(x_sets, true, 0.02);
 
-  draw_panel_title(image, left_area.left, left_area.right, panel_title_top, "loss", scale);
+  svg.text((left_area.left + left_area.right) / 2, panel_title_y, "loss", 12, "middle");
   const bool has_loss = !train.empty() || !eval_loss.empty();
-  const Axes loss_axes =
-      draw_axes(image, left_area, x_range, padded_range({&train, &eval_loss}, false, 0.05), scale, has_loss);
+  const Axes loss_axes = draw_axes(svg, left_area, x_range, padded_range({&train, &eval_loss}, false, 0.05), has_loss, "loss-plot");
   if (!has_loss) {
-    draw_centred_note(image, loss_axes, "no loss", scale);
+    svg.text((loss_axes.plot.left + loss_axes.plot.right) / 2, (loss_axes.plot.top + loss_axes.plot.bottom) / 2, "no loss", 12, "middle");
   } else {
-    draw_series(image, loss_axes, train, kTrainLossColour, 1);
-    draw_series(image, loss_axes, smoothed, kSmoothedLossColour, 2);
-    draw_series(image, loss_axes, eval_loss, kEvalLossColour, 1);
-    draw_markers(image, loss_axes, eval_loss, kEvalLossColour, scale);
+    svg.series(loss_axes, "train-loss", train, kTrainLossColour, 1, "loss-plot");
+    svg.series(loss_axes, "train-loss-smoothed", smoothed, kSmoothedLossColour, 2, "loss-plot");
+    svg.series(loss_axes, "eval-loss", eval_loss, kEvalLossColour, 1.5, "loss-plot");
+    svg.markers(loss_axes, "eval-loss-points", eval_loss, kEvalLossColour, "loss-plot");
     std::vector<LegendEntry> legend;
     if (!train.empty()) {
       legend.push_back({"train", kTrainLossColour, 1, false});
       legend.push_back({"train (smoothed)", kSmoothedLossColour, 2, false});
     }
-    if (!eval_loss.empty()) legend.push_back({"eval", kEvalLossColour, 1, true});
-    draw_legend(image, loss_axes, legend, scale);
+    if (!eval_loss.empty()) legend.push_back({"eval", kEvalLossColour, 1.5, false});
+    draw_legend(svg, loss_axes, legend);
   }
 
-  draw_panel_title(image, right_area.left, right_area.right, panel_title_top, "held-out accuracy (%)", scale);
+  svg.text((right_area.left + right_area.right) / 2, panel_title_y, "held-out accuracy (%)", 12, "middle");
   // Padding must not suggest an accuracy below 0% or above 100% (unless the data itself does).
-  Range accuracy_range = padded_range({&accuracy}, false, 0.05);
+  std::vector<const std::vector<Point>*> y_sets = {&accuracy};
+  for (const auto& [key, points] : baselines) y_sets.push_back(&points);
+  Range accuracy_range = padded_range(y_sets, false, 0.05);
   double lowest = 0, highest = 100;
-  for (const Point& p : accuracy) {
-    lowest = std::min(lowest, p.y);
-    highest = std::max(highest, p.y);
-  }
+  for (const auto* set : y_sets)
+    for (const Point& p : *set) lowest = std::min(lowest, p.y), highest = std::max(highest, p.y);
   accuracy_range.lo = std::max(accuracy_range.lo, lowest);
   accuracy_range.hi = std::min(accuracy_range.hi, highest);
   if (accuracy.empty() || accuracy_range.hi <= accuracy_range.lo) accuracy_range = {0, 100};
-  const Axes accuracy_axes = draw_axes(image, right_area, x_range, accuracy_range, scale, !accuracy.empty());
+  const Axes accuracy_axes = draw_axes(svg, right_area, x_range, accuracy_range, !accuracy.empty(), "accuracy-plot");
   if (accuracy.empty()) {
-    draw_centred_note(image, accuracy_axes, "no accuracy", scale);
+    svg.text((accuracy_axes.plot.left + accuracy_axes.plot.right) / 2,
+             (accuracy_axes.plot.top + accuracy_axes.plot.bottom) / 2, "no accuracy", 12, "middle");
   } else {
-    draw_series(image, accuracy_axes, accuracy, kAccuracyColour, 2);
-    draw_markers(image, accuracy_axes, accuracy, kAccuracyColour, scale);
+    std::vector<LegendEntry> legend{{"eval", kAccuracyColour, 2, false}};
+    for (const auto& [key, points] : baselines) {
+      svg.series(accuracy_axes, "baseline-" + key, points, kBaselineColour, 1.5, "accuracy-plot", " stroke-dasharray=\"6 4\"");
+      char value[48];
+      std::snprintf(value, sizeof value, ": %.1f %%", points.back().y);
+      legend.push_back({baseline_label(key) + value, kBaselineColour, 1.5, true});
+    }
+    svg.series(accuracy_axes, "eval-accuracy", accuracy, kAccuracyColour, 2, "accuracy-plot");
+    svg.markers(accuracy_axes, "eval-accuracy-points", accuracy, kAccuracyColour, "accuracy-plot");
+    draw_legend(svg, accuracy_axes, legend, true);
   }
-  return image;
+  svg.out += "</svg>\n";
+  return svg.out;
 }
 
-void write_learning_curve_png(const std::string& metrics_path, const std::string& png_path, const std::string& title) {
-  write_png(png_path, plot_learning_curve(read_metrics(metrics_path), title));
+void check_learning_curve_path(const std::string& svg_path) {
+  std::string extension = std::filesystem::path(svg_path).extension().string();
+  std::transform(extension.begin(), extension.end(), extension.begin(), [](unsigned char c) { return std::tolower(c); });
+  if (extension != ".svg")
+    fail(ErrorKind::Usage, svg_path + ": learning curves are written as SVG (a browser, an image viewer or rsvg-convert "
+                                      "draws them): give a .svg file");
+  // Its folder may be the run's output folder, made when training starts: checked when it exists.
+  const std::filesystem::path parent = std::filesystem::path(svg_path).parent_path();
+  std::error_code error;
+  if (parent.empty() || std::filesystem::is_directory(parent, error)) check_output_path(svg_path);
+}
+
+void write_learning_curve_svg(const std::string& metrics_path, const std::string& svg_path, const std::string& title) {
+  check_learning_curve_path(svg_path);
+  const std::string text = plot_learning_curve(read_metrics(metrics_path), title);
+  write_file_atomically(svg_path, [&](std::ostream& out) { out << text; });
 }
 
 }  // namespace perceiver::training

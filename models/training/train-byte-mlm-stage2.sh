@@ -10,4 +10,4 @@ out=${1:-runs/byte-mlm-stage2}
 from=${FROM:-models/byte-mlm}
 build/apps/perceiver-train mlm --data /usr/share/doc/python3.11/html/_sources --masking words --from "$from" \
   --batch 16 --steps 19500 --warmup 300 --lr 8e-4 --log-every 50 \
-  --eval-every 1000 --save-every 500 --eval-windows 256 --seed 2 -t 2 -o "$out" --plot "$out/curve.png" "${@:2}"
+  --eval-every 1000 --save-every 500 --eval-windows 256 --seed 2 -t 2 -o "$out" --plot "$out/curve.svg" "${@:2}"

@@ -17,4 +17,4 @@ data=${DATA:-runs/data/byte-mlm}
 [[ -f $wide/model.safetensors ]] || build/apps/perceiver-train widen -m "$from" -o "$wide"
 build/apps/perceiver-train mlm --data "$data" --from "$wide" --masking mixture \
   --batch 16 --steps 30000 --stop-after 15000 --warmup 300 --lr 2e-4 --log-every 50 \
-  --eval-every 1000 --save-every 500 --eval-windows 512 --seed 5 -t 2 -o "$out" --plot "$out/curve.png" "${@:2}"
+  --eval-every 1000 --save-every 500 --eval-windows 512 --seed 5 -t 2 -o "$out" --plot "$out/curve.svg" "${@:2}"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Trains models/fashion-mnist exactly as shipped (models/README.md): Fashion-MNIST from Debian's
 # dataset-fashion-mnist, Fourier position features, 7000 steps of 64 images (7.5 epochs), one
-# thread. Writes OUT (default runs/fashion-mnist): the model folder, metrics.jsonl and curve.png.
+# thread. Writes OUT (default runs/fashion-mnist): the model folder, metrics.jsonl and curve.svg.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 out=${1:-runs/fashion-mnist}
@@ -13,4 +13,4 @@ build/apps/perceiver-train classify \
   --preprocessor fourier --num-latents 64 --d-latents 128 --layers 4 --self-heads 4 --cross-heads 4 \
   --qk-channels 64 --widening 2 --mean 0.286 --std 0.353 \
   --batch 64 --steps 7000 --warmup 300 --lr 1e-3 --log-every 50 --eval-every 500 --save-every 500 \
-  --eval-images 2000 --seed 1 -t 1 -o "$out" --plot "$out/curve.png" "${@:2}"
+  --eval-images 2000 --seed 1 -t 1 -o "$out" --plot "$out/curve.svg" "${@:2}"

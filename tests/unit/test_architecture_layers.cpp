@@ -56,3 +56,18 @@ TEST_CASE("architecture: each lib folder includes only the folders docs/architec
   }
   CHECK(checked > 100);
 }
+
+TEST_CASE("architecture: the inference tools do not link the training library, perceiver-train does") {
+  const auto needed = [](const std::string& tool) {
+    const test::CommandResult r = test::run_command("readelf -d " + test::bin_dir() + "/" + tool);
+    REQUIRE(r.exit_code == 0);
+    CHECK(r.out.find("libperceiver.so") != std::string::npos);
+    return r.out.find("libperceiver-training.so") != std::string::npos;
+  };
+  for (const char* tool : {"perceiver-run", "perceiver-mlm", "perceiver-classify", "perceiver-flow", "perceiver-autoencode",
+                           "perceiver-convert"}) {
+    CAPTURE(tool);
+    CHECK_FALSE(needed(tool));
+  }
+  CHECK(needed("perceiver-train"));
+}

@@ -1,19 +1,18 @@
-// Learning-curve plots (lib/training/learning_curve.h, bitmap_font.h): reading the trainer's metrics
-// lines (torn lines, missing fields, Python's NaN), the drawn panels by their colours, degenerate
-// series, font metrics, and the PNG written to disk.
+// Learning-curve plots (lib/training/learning_curve.h): reading the trainer's metrics
+// lines (torn lines, missing fields, Python's NaN, baselines), the SVG series by their ids,
+// degenerate series, and the file written whole.
 #include <doctest/doctest.h>
 
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
 #include <limits>
+#include <sstream>
 #include <string>
 #include <vector>
 
 #include "common/error.h"
-#include "media/image.h"
 #include "support/test_support.h"
-#include "training/bitmap_font.h"
 #include "training/learning_curve.h"
 
 using namespace perceiver;
@@ -21,20 +20,22 @@ using namespace perceiver::training;
 
 namespace {
 
-// Pixels of exactly `colour` in columns [x_from, x_to).
-int64_t count_colour(const Image& image, const Rgb& colour, int64_t x_from, int64_t x_to) {
-  int64_t count = 0;
-  for (int64_t y = 0; y < image.height; ++y)
-    for (int64_t x = x_from; x < x_to; ++x) {
-      const uint8_t* p = &image.rgb[static_cast<size_t>((y * image.width + x) * 3)];
-      if (p[0] == colour[0] && p[1] == colour[1] && p[2] == colour[2]) ++count;
-    }
-  return count;
-}
+struct Xy {
+  double x, y;
+};
 
-bool is_white(const Image& image, int64_t x, int64_t y) {
-  const uint8_t* p = &image.rgb[static_cast<size_t>((y * image.width + x) * 3)];
-  return p[0] == 255 && p[1] == 255 && p[2] == 255;
+// The points of the <polyline id="ID"> (empty when there is none).
+std::vector<Xy> polyline(const std::string& svg, const std::string& id) {
+  const size_t at = svg.find("<polyline id=\"" + id + "\"");
+  if (at == std::string::npos) return {};
+  const size_t start = svg.find("points=\"", at) + 8, end = svg.find('"', start);
+  std::vector<Xy> points;
+  std::istringstream in(svg.substr(start, end - start));
+  for (std::string pair; in >> pair;) {
+    const size_t comma = pair.find(',');
+    points.push_back({std::stod(pair.substr(0, comma)), std::stod(pair.substr(comma + 1))});
+  }
+  return points;
 }
 
 // A noisy falling train loss every step, and an eval record every 20 steps with a rising accuracy.
@@ -96,28 +97,45 @@ TEST_CASE("learning curve: read_metrics errors name the file") {
   test::expect_error([&] { read_metrics(empty); }, ErrorKind::Input, empty, "no metrics");
 }
 
-TEST_CASE("learning curve: plot has the requested size, a white background and the series colours") {
-  const Image image = plot_learning_curve(synthetic_series(300), "perceiver-train mlm run 7", 900, 420);
-  CHECK(image.width == 900);
-  CHECK(image.height == 420);
-  CHECK(image.rgb.size() == size_t{900 * 420 * 3});
-  CHECK(is_white(image, 0, 0));
-  CHECK(is_white(image, 899, 419));
-  CHECK(is_white(image, 450, 210));  // the gap between the panels
+TEST_CASE("learning curve: an SVG of the requested size, each series a polyline in its own panel, in step order") {
+  const std::string svg = plot_learning_curve(synthetic_series(300), "perceiver-train mlm <run> & 7", 900, 420);
+  CHECK(svg.find("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"900\" height=\"420\"") != std::string::npos);
+  CHECK(svg.find(">perceiver-train mlm &lt;run&gt; &amp; 7</text>") != std::string::npos);  // the title, escaped
+  const std::vector<Xy> train = polyline(svg, "train-loss"), smoothed = polyline(svg, "train-loss-smoothed");
+  const std::vector<Xy> eval = polyline(svg, "eval-loss"), accuracy = polyline(svg, "eval-accuracy");
+  CHECK(train.size() == 300);
+  CHECK(smoothed.size() == 300);
+  CHECK(eval.size() == 15);
+  REQUIRE(accuracy.size() == 15);
+  // Loss on the left half, accuracy on the right; x grows with the step.
+  for (const Xy& p : train) CHECK(p.x < 450);
+  for (const Xy& p : accuracy) CHECK(p.x > 450);
+  for (size_t i = 1; i < train.size(); ++i) CHECK(train[i].x > train[i - 1].x);
+  // The accuracy rises, so its y (downwards in SVG) falls.
+  CHECK(accuracy.back().y < accuracy.front().y);
+  // No baseline in these metrics.
+  CHECK(svg.find("baseline-") == std::string::npos);
+  CHECK(plot_learning_curve(synthetic_series(300), "large", 1800, 840).find("width=\"1800\" height=\"840\"") != std::string::npos);
+}
 
-  const int64_t half = image.width / 2;
-  // Far more than the legend swatch (16 px): the curves themselves are drawn in the left panel.
-  CHECK(count_colour(image, kTrainLossColour, 0, half) > 200);
-  CHECK(count_colour(image, kSmoothedLossColour, 0, half) > 200);
-  CHECK(count_colour(image, kEvalLossColour, 0, half) > 50);
-  CHECK(count_colour(image, kAccuracyColour, half, image.width) > 200);
-  // Each series stays in its own panel.
-  CHECK(count_colour(image, kAccuracyColour, 0, half) == 0);
-  CHECK(count_colour(image, kTrainLossColour, half, image.width) == 0);
-
-  const Image large = plot_learning_curve(synthetic_series(300), "large", 1800, 840);
-  CHECK(large.width == 1800);
-  CHECK(large.height == 840);
+TEST_CASE("learning curve: baselines in the metrics (most_frequent_*_accuracy) are drawn dashed with their value") {
+  const std::string dir = test::temp_dir(), metrics = dir + "/metrics.jsonl";
+  test::write_text(metrics,
+                   "{\"step\":10,\"split\":\"train\",\"loss\":3}\n"
+                   "{\"step\":20,\"split\":\"eval\",\"loss\":2.5,\"accuracy\":0.2,\"most_frequent_byte_accuracy\":0.1077}\n"
+                   "{\"step\":40,\"split\":\"eval\",\"loss\":2.0,\"accuracy\":0.3,\"most_frequent_byte_accuracy\":0.1077}\n");
+  const MetricsSeries series = read_metrics(metrics);
+  REQUIRE(series.eval_baselines.count("most_frequent_byte_accuracy") == 1);
+  CHECK(series.eval_baselines.at("most_frequent_byte_accuracy") == std::vector<double>{0.1077, 0.1077});
+  const std::string svg = plot_learning_curve(series, "baselines");
+  const std::vector<Xy> baseline = polyline(svg, "baseline-most_frequent_byte_accuracy");
+  const std::vector<Xy> accuracy = polyline(svg, "eval-accuracy");
+  REQUIRE(baseline.size() == 2);
+  REQUIRE(accuracy.size() == 2);
+  CHECK(baseline[0].y == baseline[1].y);  // a constant baseline is a flat line
+  CHECK(baseline[0].y > accuracy[0].y);   // below the accuracy (larger y)
+  CHECK(svg.find("most frequent byte: 10.8 %") != std::string::npos);
+  CHECK(svg.find("stroke-dasharray") != std::string::npos);
 }
 
 TEST_CASE("learning curve: a single point, constant values and non-finite values still draw") {
@@ -127,10 +145,10 @@ TEST_CASE("learning curve: a single point, constant values and non-finite values
   single.eval_steps = {10};
   single.eval_loss = {1.7};
   single.eval_accuracy = {0.5};
-  const Image one = plot_learning_curve(single, "one point");
-  CHECK(count_colour(one, kSmoothedLossColour, 0, 450) > 16);  // more than its legend swatch
-  CHECK(count_colour(one, kEvalLossColour, 0, 450) > 16);
-  CHECK(count_colour(one, kAccuracyColour, 450, 900) > 0);
+  const std::string one = plot_learning_curve(single, "one point");
+  CHECK(polyline(one, "train-loss").size() == 1);
+  CHECK(polyline(one, "eval-accuracy").size() == 1);
+  CHECK(one.find("<g id=\"eval-accuracy-points\"") != std::string::npos);  // a lone point is a visible dot
 
   MetricsSeries constant;
   const double inf = std::numeric_limits<double>::infinity(), nan = std::numeric_limits<double>::quiet_NaN();
@@ -141,10 +159,11 @@ TEST_CASE("learning curve: a single point, constant values and non-finite values
     constant.eval_loss.push_back(s == 9 ? -inf : 2.0);
     constant.eval_accuracy.push_back(1.0);
   }
-  const Image flat = plot_learning_curve(constant, "constant");
-  CHECK(flat.width == 900);
-  CHECK(count_colour(flat, kSmoothedLossColour, 0, 450) > 100);
-  CHECK(count_colour(flat, kAccuracyColour, 450, 900) > 100);
+  const std::string flat = plot_learning_curve(constant, "constant");
+  CHECK(polyline(flat, "train-loss").size() == 48);  // NaN and inf left out
+  CHECK(polyline(flat, "eval-loss").size() == 49);
+  CHECK(flat.find("nan") == std::string::npos);
+  CHECK(flat.find("inf") == std::string::npos);
 
   MetricsSeries no_accuracy;
   no_accuracy.train_steps = {0, 0, 5, 3};  // out of order and repeated, as after a resume
@@ -152,40 +171,21 @@ TEST_CASE("learning curve: a single point, constant values and non-finite values
   no_accuracy.eval_steps = {5};
   no_accuracy.eval_loss = {nan};
   no_accuracy.eval_accuracy = {nan};
-  const Image empty_right = plot_learning_curve(no_accuracy, "");
-  // Under 75 points the moving average spans one point, so the smoothed line covers the raw one.
-  CHECK(count_colour(empty_right, kSmoothedLossColour, 0, 450) > 100);
-  CHECK(count_colour(empty_right, kAccuracyColour, 0, 900) == 0);
-  CHECK(count_colour(empty_right, kEvalLossColour, 0, 900) == 0);
+  const std::string empty_right = plot_learning_curve(no_accuracy, "");
+  const std::vector<Xy> train = polyline(empty_right, "train-loss");
+  REQUIRE(train.size() == 3);  // step 0 once (the later record), then 3, then 5
+  CHECK(train[0].x < train[1].x);
+  CHECK(train[0].y < train[1].y);  // loss 3 at step 0 is above loss 2 at step 3 (smaller y)
+  CHECK(empty_right.find(">no accuracy</text>") != std::string::npos);
+  CHECK(polyline(empty_right, "eval-accuracy").empty());
 
   test::expect_error([&] { plot_learning_curve(single, "tiny", 10, 10); }, ErrorKind::Usage, "learning curve",
                      "10x10");
 }
 
-TEST_CASE("learning curve: bitmap font metrics and glyph pixels") {
-  CHECK(text_width("123", 1) == 3 * kGlyphWidth + 2);  // three glyphs, two blank columns between
-  CHECK(text_width("123", 1) == 17);
-  CHECK(text_width("123", 2) == 34);
-  CHECK(text_width("", 1) == 0);
-  CHECK(text_width("a", 1) == kGlyphWidth);
-
-  Image image;
-  image.width = 20;
-  image.height = 20;
-  image.rgb.assign(20 * 20 * 3, 255);
-  const Rgb black = {0, 0, 0};
-  draw_text(image, 1, 1, "1", black);
-  CHECK(count_colour(image, black, 0, 20) == 10);  // the '1' glyph has 10 ink pixels
-  draw_text(image, 1, 1, "1", {9, 9, 9}, 2);
-  CHECK(count_colour(image, {9, 9, 9}, 0, 20) == 40);
-  draw_text(image, -3, 15, "W~", {7, 7, 7});  // clipped at the edges; unknown '~' drawn as '?'
-  CHECK(count_colour(image, {7, 7, 7}, 0, 20) > 0);
-  CHECK(is_white(image, 19, 0));
-}
-
-TEST_CASE("learning curve: the PNG file decodes to the plotted size") {
+TEST_CASE("learning curve: the SVG file is written whole, a path that is not .svg is refused") {
   const std::string dir = test::temp_dir();
-  const std::string metrics = dir + "/metrics.jsonl", png = dir + "/curve.png";
+  const std::string metrics = dir + "/metrics.jsonl", svg = dir + "/curve.svg";
   std::string text;
   for (int s = 1; s <= 100; ++s) {
     text += "{\"step\": " + std::to_string(s) + ", \"split\": \"train\", \"loss\": " + std::to_string(3.0 / s) + "}\n";
@@ -194,13 +194,12 @@ TEST_CASE("learning curve: the PNG file decodes to the plotted size") {
               ", \"accuracy\": " + std::to_string(s / 125.0) + "}\n";
   }
   test::write_text(metrics, text + "{\"step\": 101, \"spl");
-  write_learning_curve_png(metrics, png, "png test");
-  const Image image = load_image(png);
-  CHECK(image.width == 900);
-  CHECK(image.height == 420);
-  int64_t files = 0;  // the temporary file was renamed into place, nothing left beside it
-  for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator(dir)) ++files;
-  CHECK(files == 2);
-  test::expect_error([&] { write_learning_curve_png(dir + "/none.jsonl", png, "x"); }, ErrorKind::Input,
-                     dir + "/none.jsonl", "cannot open the file");
+  write_learning_curve_svg(metrics, svg, "svg test");
+  const std::string written = test::read_text(svg);
+  CHECK(written.rfind("<?xml", 0) == 0);
+  CHECK(written.size() > 1000);
+  CHECK(written.substr(written.size() - 7) == "</svg>\n");
+  CHECK(polyline(written, "train-loss").size() == 100);
+  test::expect_error([&] { write_learning_curve_svg(metrics, dir + "/curve.png", "png"); }, ErrorKind::Usage, dir + "/curve.png", "SVG");
+  CHECK_FALSE(std::filesystem::exists(dir + "/curve.png"));
 }
