@@ -7,6 +7,7 @@
 #include "models/masked_lm.h"
 #include "models/multimodal_autoencoder.h"
 #include "models/optical_flow.h"
+#include "models/text_classifier.h"
 
 namespace perceiver {
 
@@ -24,6 +25,18 @@ class RawMaskedLanguageModel : public RawModel {
 
  private:
   MaskedLanguageModel model_;
+};
+
+class RawTextClassifier : public RawModel {
+ public:
+  RawTextClassifier(const PerceiverConfig& config, Weights& weights) : model_(config, weights) {}
+  NamedTensors run(const std::map<std::string, Tensor>& inputs, const Trace* trace) const override {
+    auto mask = inputs.find("attention_mask");
+    return {{"logits", model_.forward(require_input(inputs, "input_ids"), mask == inputs.end() ? nullptr : &mask->second, trace)}};
+  }
+
+ private:
+  TextClassifier model_;
 };
 
 class RawImageClassifier : public RawModel {
@@ -90,6 +103,7 @@ std::unique_ptr<RawModel> make(const PerceiverConfig& config, Weights& weights) 
 const std::vector<std::pair<std::string, Factory>>& factories() {
   static const std::vector<std::pair<std::string, Factory>> table = {
       {"PerceiverForMaskedLM", &make<RawMaskedLanguageModel>},
+      {"PerceiverForSequenceClassification", &make<RawTextClassifier>},
       {"PerceiverForImageClassificationLearned", &make<RawImageClassifier>},
       {"PerceiverForImageClassificationFourier", &make<RawImageClassifier>},
       {"PerceiverForImageClassificationConvProcessing", &make<RawImageClassifier>},
