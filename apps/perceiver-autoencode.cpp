@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <memory>
 #include <sstream>
 
 #include "checkpoint/config.h"
@@ -37,7 +38,7 @@ namespace {
 constexpr const char* kProgram = "perceiver-autoencode";
 
 struct Options {
-  std::string model_dir, video, audio, output, raw;
+  std::string model_dir, video, audio, output, raw, save_inputs;
   double fps = 25;
   int64_t sample_rate = 0;  // 0: fps × audio_samples_per_frame
   bool no_resample = false, audio_float = false, json = false, quiet = false;
@@ -118,12 +119,13 @@ int run(const Options& options) {
   if (counts.total == 0) return cli::finish_batch(kProgram, counts, shard);  // the clip is another shard's
   // --skip-existing: summary.json is written after every other file of -o DIR (and --raw after it).
   const std::string summary_path = options.output.empty() ? "" : (fs::path(options.output) / "summary.json").string();
-  if (options.skip_existing && cli::outputs_exist({summary_path, options.raw})) {
+  if (options.skip_existing && cli::outputs_exist({summary_path, options.raw, options.save_inputs})) {
     counts.skipped = 1;
     return cli::finish_batch(kProgram, counts, shard);
   }
 
   if (!options.raw.empty()) check_output_path(options.raw);  // before any work
+  if (!options.save_inputs.empty()) check_output_path(options.save_inputs);
   // Inputs first, all checked before anything is computed or written.
   if (options.video.empty()) fail(ErrorKind::Usage, "no video: pass --video DIR (a folder of frames) or --video @LIST");
   if (options.audio.empty()) fail(ErrorKind::Usage, "no audio: pass --audio FILE (WAV, FLAC or OGG)");
@@ -198,6 +200,14 @@ int run(const Options& options) {
     raw_labels = Tensor::f32({windows, g.labels});
   }
   const int64_t pixels = g.height * g.width;
+  // --save-inputs: each window's model inputs, named and laid out as perceiver-run takes them.
+  std::unique_ptr<SafetensorsAppender> saved;
+  nlohmann::json saved_windows = nlohmann::json::array();
+  if (!options.save_inputs.empty())
+    saved = std::make_unique<SafetensorsAppender>(
+        options.save_inputs, std::vector<SafetensorsAppender::Column>{{"inputs.image", DType::F32, {g.frames, 3, g.height, g.width}},
+                                                                      {"inputs.audio", DType::F32, {g.samples, 1}},
+                                                                      {"inputs.label", DType::F32, {g.labels}}});
   cli::Progress progress(kProgram, static_cast<size_t>(windows), options.quiet, "windows");
   if (options.skip_existing && !out_dir.empty()) {
     std::vector<std::string> outputs = {summary_path, options.raw};
@@ -224,6 +234,14 @@ int run(const Options& options) {
     }
     Tensor window_audio = Tensor::f32({g.samples});
     std::copy_n(audio.samples.begin() + w * g.samples, g.samples, window_audio.mutable_data<float>());
+    if (saved) {  // the label input is all zeros: the model masks it
+      saved->append(0, video.reshaped({1, g.frames, 3, g.height, g.width}));
+      saved->append(1, window_audio.reshaped({1, g.samples, 1}));
+      saved->append(2, Tensor::f32({1, g.labels}));
+      const auto first = frames.begin() + w * g.frames;
+      saved_windows.push_back({{"frames", std::vector<std::string>(first, first + g.frames)},
+                               {"audio_samples", {w * g.samples, (w + 1) * g.samples}}});
+    }
 
     const WindowReconstruction recon = model.reconstruct(video, window_audio, options.chunk);
 
@@ -316,6 +334,14 @@ int run(const Options& options) {
     write_file_atomically((fs::path(out_dir) / "summary.json").string(),
                           [&](std::ostream& out) { out << summary.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << '\n'; });
   }
+  if (saved)
+    saved->commit({{"tool", kProgram},
+                   {"audio", options.audio},
+                   {"sample_rate", std::to_string(model_rate)},
+                   {"windows", saved_windows.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)},
+                   {"layout", "row w of each tensor is window w: inputs.image [frames, 3, H, W] in [0, 1] (the frames "
+                              "fitted to the model), inputs.audio [samples, 1] (mono, at sample_rate), inputs.label "
+                              "[labels] zeros (masked by the model)"}});
   if (!options.raw.empty()) {
     Tensor raw_audio = Tensor::f32({used_samples});
     std::copy(recon_audio.begin(), recon_audio.end(), raw_audio.mutable_data<float>());
@@ -365,6 +391,9 @@ int main(int argc, char** argv) {
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   app.add_option("--raw", options.raw, "also write the unclamped float reconstruction to this .safetensors file");
+  app.add_option("--save-inputs", options.save_inputs,
+                 "also write what the model saw to this .safetensors file: inputs.image, inputs.audio, inputs.label "
+                 "per window, as perceiver-run takes them (docs/images.md)");
   app.add_flag("--audio-float", options.audio_float, "write audio.wav as 32-bit float instead of 16-bit PCM");
   app.add_flag("--json", options.json, "print the summary as one JSON line instead of text");
   app.add_option("--max-pixels", options.max_pixels, "largest frame accepted (width × height)")
@@ -375,7 +404,7 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   cli::add_skip_existing_flag(app, options.skip_existing,
                               "do nothing when the clip's outputs exist (-o DIR/summary.json, which is written last, "
-                              "and --raw FILE)");
+                              "--raw FILE and --save-inputs FILE)");
   cli::add_shard_option(app, options.shard);
   app.add_flag("-q,--quiet", options.quiet, "no progress or notes on stderr");
   cli::add_model_options(app, options.model);

@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "checkpoint/config.h"
+#include "checkpoint/safetensors.h"
 #include "cli/app_options.h"
 #include "cli/exit_codes.h"
 #include "cli/inputs.h"
@@ -40,7 +41,7 @@ struct Options {
   std::vector<std::string> inputs;
   bool recursive = false, quiet = false;
   int64_t top_k = 5, batch = 1, max_pixels = 100'000'000;
-  std::string format = "text", output, shard;
+  std::string format = "text", output, shard, save_inputs;
   bool skip_existing = false;
   bool null_separated = false;
   cli::ModelOptions model;  // threads, precision, weights-file limits
@@ -121,6 +122,22 @@ class ResultWriter {
   cli::ResultOutput& out_;
 };
 
+// The rows of `pixels` (one per decoded image, at batch positions `decoded`) whose inputs are to
+// be computed.
+Tensor rows_of(const Tensor& pixels, const std::vector<size_t>& decoded, const std::vector<bool>& computed) {
+  std::vector<size_t> keep;
+  for (size_t r = 0; r < decoded.size(); ++r)
+    if (computed[decoded[r]]) keep.push_back(r);
+  if (keep.size() == decoded.size()) return pixels;
+  Shape shape = pixels.shape();
+  shape[0] = static_cast<int64_t>(keep.size());
+  Tensor out = Tensor::f32_uninitialized(shape);
+  const size_t row = static_cast<size_t>(pixels.numel() / pixels.dim(0));
+  for (size_t k = 0; k < keep.size(); ++k)
+    std::copy_n(pixels.data<float>() + keep[k] * row, row, out.mutable_data<float>() + k * row);
+  return out;
+}
+
 int run(const Options& options) {
   cli::apply_model_options(options.model);
   if (options.model_dir.empty()) fail(ErrorKind::Usage, "no model folder: pass -m/--model DIR or set PERCEIVER_CLASSIFY_MODEL");
@@ -146,6 +163,15 @@ int run(const Options& options) {
   }
   // Every output is checked (and created) before any work.
   cli::ResultOutput out(kProgram, options.output, options.skip_existing && !options.output.empty(), shard.text());
+  // --save-inputs: the pixel values of every image that decodes, in input order (docs/images.md).
+  std::unique_ptr<SafetensorsAppender> saved;
+  nlohmann::json saved_files = nlohmann::json::array();
+  if (!options.save_inputs.empty()) {
+    const int64_t side = processor.do_resize ? processor.size : 0;
+    if (side == 0) fail(ErrorKind::Usage, "--save-inputs needs a processor that resizes (do_resize): images of different sizes make no one tensor");
+    saved = std::make_unique<SafetensorsAppender>(
+        options.save_inputs, std::vector<SafetensorsAppender::Column>{{"pixel_values", DType::F32, {3, side, side}}});
+  }
   const auto weights = open_model_weights(options.model_dir, options.model.limits);
   const ImageClassifier model(config, *weights);
   weights->finish();
@@ -188,19 +214,27 @@ int run(const Options& options) {
   ImageLimits limits;
   limits.max_pixels = options.max_pixels;
   std::vector<std::string> batch;
+  std::vector<bool> computed;  // false: skipped (its record is in the journal), decoded only for --save-inputs
   bool any_input = !stream;  // an empty list of files was refused above; an empty shard is fine
   while (!cli::interrupted()) {
     // The next batch: up to --batch inputs without a record in the -o journal; from a stream,
     // only what has already arrived, so no answer waits for paths not yet written.
     batch.clear();
+    computed.clear();
+    size_t to_run = 0;
     std::string path;
     try {
-      while (batch.size() < static_cast<size_t>(options.batch) && (batch.empty() || !stream || stream->ready()) &&
+      while (batch.size() < static_cast<size_t>(options.batch) && (to_run == 0 || !stream || stream->ready()) &&
              next_input(path)) {
         any_input = true;
         if (stream) ++counts.total;
-        if (const std::string key = cli::input_key(path); out.contains(key)) counts.skip(out.failed_before(key));
-        else batch.push_back(path);
+        const std::string key = cli::input_key(path);
+        const bool skip = out.contains(key);
+        if (skip) counts.skip(out.failed_before(key));
+        if (skip && !saved) continue;
+        batch.push_back(path);
+        computed.push_back(!skip);
+        to_run += !skip;
       }
     } catch (const Error& e) {
       if (e.kind() != ErrorKind::Interrupted) throw;  // a signal while waiting for the next path
@@ -208,10 +242,12 @@ int run(const Options& options) {
     if (batch.empty()) break;
     // Decode the batch; a bad image is reported in its place and left out of the forward pass.
     std::vector<Image> images;
+    std::vector<size_t> decoded;  // batch index of each of `images`
     std::vector<std::string> errors(batch.size());
     for (size_t i = 0; i < batch.size(); ++i) {
       try {
         images.push_back(load_image(batch[i], limits));
+        decoded.push_back(i);
       } catch (const Error& e) {
         if (e.kind() != ErrorKind::Input && e.kind() != ErrorKind::Limit) throw;
         errors[i] = e.what();
@@ -222,8 +258,17 @@ int run(const Options& options) {
     Tensor logits;
     try {
       if (!images.empty()) {
-        logits = model.forward(preprocess_images(images, processor));  // [b, num_labels]
-        require_finite_output(logits, "logits", model.weights_source());
+        Tensor pixels = preprocess_images(images, processor);  // [b, 3, H, W]
+        if (saved) {
+          saved->append(0, pixels);
+          for (size_t i : decoded) saved_files.push_back(batch[i]);
+          // Skipped inputs were decoded for the file only: the model sees the others.
+          pixels = rows_of(pixels, decoded, computed);
+        }
+        if (pixels.dim(0) > 0) {
+          logits = model.forward(pixels);  // [b, num_labels]
+          require_finite_output(logits, "logits", model.weights_source());
+        }
       }
     } catch (const Error& e) {
       // An input the model cannot take (e.g. the wrong size for learned positions) fails its batch.
@@ -237,6 +282,7 @@ int run(const Options& options) {
     }
     size_t next = 0;
     for (size_t i = 0; i < batch.size(); ++i) {
+      if (!computed[i]) continue;  // skipped: counted when read
       if (!errors[i].empty()) {
         ++counts.failed;
         cli::report_input_error(kProgram, errors[i]);
@@ -246,12 +292,17 @@ int run(const Options& options) {
       writer.result(batch[i], top_labels(logits.data<float>() + next++ * model.num_labels(), model.num_labels(), options.top_k));
       ++counts.done;
     }
-    progress.advance(batch.size());
+    progress.advance(to_run);
   }
   if (stream && !ended) ++counts.total;  // stopped by a signal with the list not read to its end: at least one not done
   if (!any_input && !cli::interrupted()) fail(ErrorKind::Usage, kNoInputs);
   progress.finish();
   out.close(counts.complete());
+  if (saved && counts.complete())
+    saved->commit({{"tool", kProgram},
+                   {"files", saved_files.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)},
+                   {"layout", "pixel_values[i] is the image files[i] as the model sees it (after the image processor); "
+                              "images that do not decode are left out"}});
   return cli::finish_batch(kProgram, counts, shard);
 }
 
@@ -284,6 +335,9 @@ int main(int argc, char** argv) {
   app.add_option("--max-pixels", options.max_pixels, "largest image accepted (width × height)")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  app.add_option("--save-inputs", options.save_inputs,
+                 "also write what the model saw to this .safetensors file: pixel_values [N, 3, H, W] float32 of every "
+                 "image that decodes, in input order (their names in the metadata; docs/images.md)");
   app.add_flag("-q,--quiet", options.quiet, "no progress line on stderr");
   cli::add_model_options(app, options.model);
   if (int code = cli::parse_arguments(app, argc, argv); code >= 0) return code;

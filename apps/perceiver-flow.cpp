@@ -4,6 +4,7 @@
 //   perceiver-flow -m optical-flow-perceiver/ --frames shots/clip01/ -o out/ [--gt gt/clip01/]
 //   perceiver-flow -m optical-flow-perceiver/ --pairs pairs.txt -o out/
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -11,12 +12,15 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <memory>
 #include <map>
 #include <optional>
 #include <set>
 #include <sstream>
 
+#include "adapters/flow_patches.h"
 #include "checkpoint/config.h"
+#include "checkpoint/safetensors.h"
 #include "cli/app_options.h"
 #include "common/atomic_file.h"
 #include "common/escape.h"
@@ -56,7 +60,7 @@ struct Options {
   int64_t max_pixels = 100'000'000;
   std::string color_max;  // empty: each picture's largest flow; a number; or "auto": one for all pairs
   double error_max = 0;
-  std::string shard;
+  std::string shard, save_inputs;
   bool quiet = false, skip_existing = false, json = false;
   cli::ModelOptions model;  // threads, precision, weights-file limits
 };
@@ -158,7 +162,7 @@ std::vector<Pair> dataset_pairs(const Options& options) {
       pair.error_png = (fs::path(options.error_map) / with_extension(d.output, ".png")).string();
     pairs.push_back(std::move(pair));
   }
-  if (options.output.empty() && options.color.empty() && pairs.front().gt.empty())
+  if (options.output.empty() && options.color.empty() && pairs.front().gt.empty() && options.save_inputs.empty())
     fail(ErrorKind::Usage, "nothing to do: this split has no ground truth to evaluate; give -o OUT/ for the flows");
   check_batch_outputs(pairs);
   return pairs;
@@ -170,8 +174,8 @@ std::vector<Pair> make_pairs(const Options& options) {
   if (modes != 1)
     fail(ErrorKind::Usage, "give exactly one of: two frame files, --frames DIR, --pairs LIST, --sintel DIR, --kitti DIR");
   if (dataset_mode(options)) return dataset_pairs(options);
-  if (options.output.empty() && options.color.empty() && options.gt.empty())
-    fail(ErrorKind::Usage, "nothing to do: give -o/--output, --color and/or --gt");
+  if (options.output.empty() && options.color.empty() && options.gt.empty() && options.save_inputs.empty())
+    fail(ErrorKind::Usage, "nothing to do: give -o/--output, --color, --gt and/or --save-inputs");
   if (!options.error_map.empty() && options.gt.empty()) fail(ErrorKind::Usage, "--error-map needs --gt (the error is against the ground truth)");
   std::vector<Pair> pairs;
   if (!options.inputs.empty()) {
@@ -324,9 +328,30 @@ int run(const Options& options) {
   for (const Pair& pair : pairs)
     for (const std::string& output : {pair.flo, pair.png, pair.error_png})
       if (!output.empty()) check_output_path(output);
+  if (!options.save_inputs.empty()) check_output_path(options.save_inputs);
   const auto weights = open_model_weights(options.model_dir, options.model.limits);
   const FlowEstimator estimator(config, *weights);
   weights->finish();
+  // --save-inputs: every tile of every pair as perceiver-run takes it (docs/images.md).
+  std::unique_ptr<SafetensorsAppender> saved;
+  nlohmann::json saved_pairs = nlohmann::json::array();
+  if (!options.save_inputs.empty())
+    saved = std::make_unique<SafetensorsAppender>(
+        options.save_inputs, std::vector<SafetensorsAppender::Column>{
+                                 {"inputs", DType::F32, {2, kFlowPatchChannels, estimator.tile_height(), estimator.tile_width()}}});
+  // The patches of each tile of a pair, appended; the pair's entry of the metadata.
+  const auto save_pair = [&](const Pair& pair, const Image& first, const Image& second) {
+    const TileGrid grid = estimator.grid(first.height, first.width);
+    nlohmann::json origins = nlohmann::json::array();
+    const int64_t start = saved->items(0);
+    for (int64_t y0 : grid.ys)
+      for (int64_t x0 : grid.xs) {
+        saved->append(0, flow_patches(first, second, y0, x0, grid.tile_height, grid.tile_width));
+        origins.push_back({y0, x0});
+      }
+    saved_pairs.push_back({{"first", pair.first}, {"second", pair.second}, {"width", first.width},
+                           {"height", first.height}, {"tiles", origins}, {"start", start}});
+  };
 
   ImageLimits image_limits;
   image_limits.max_pixels = options.max_pixels;
@@ -369,19 +394,37 @@ int run(const Options& options) {
                                        "×" + std::to_string(height));
         }
       };
+      // The two frames, checked to be of one size.
+      const auto load_frames = [&](Image& first, Image& second) {
+        first = frames.get(pair.first);  // a copy: the cache may drop it on the next get
+        second = frames.get(pair.second);
+        if (first.width != second.width || first.height != second.height)
+          fail(ErrorKind::Input, "the frames differ in size: " + pair.first + " is " + size_text(first) + ", " +
+                                     pair.second + " is " + size_text(second));
+      };
       FlowField flow;
       if (skip) {
         if (!pair.gt.empty()) {  // the errors of the existing flow, as the first run printed them
           flow = read_flow_file(pair.flo, flo_limits);
           read_truth(flow.width, flow.height);
         }
+        if (saved) {  // the file holds every pair's inputs, computed now or not
+          Image first, second;
+          load_frames(first, second);
+          save_pair(pair, first, second);
+        }
       } else {
-        const Image first = frames.get(pair.first);  // a copy: the cache may drop it on the next get
-        const Image& second = frames.get(pair.second);
-        if (first.width != second.width || first.height != second.height)
-          fail(ErrorKind::Input, "the frames differ in size: " + pair.first + " is " + size_text(first) + ", " +
-                                     pair.second + " is " + size_text(second));
+        Image first, second;
+        load_frames(first, second);
         read_truth(first.width, first.height);
+        if (saved) save_pair(pair, first, second);
+        // Only --save-inputs asked for: the model need not run.
+        const bool needs_flow = !pair.flo.empty() || !pair.png.empty() || !pair.error_png.empty() || truth.has_value();
+        if (!needs_flow) {
+          ++counts.done;
+          progress.advance();
+          continue;
+        }
         // A signal abandons the pair between tiles (a large frame has many): nothing is written.
         // Progress inside one pair too: a pair of large frames has many tiles and takes minutes.
         cli::Progress tile_progress(kProgram, 0, options.quiet, "tiles of " + escape_control(pair.first));
@@ -444,6 +487,11 @@ int run(const Options& options) {
     }
   }
   if (!std::cout) fail(ErrorKind::Output, "standard output: write failed");
+  if (saved && counts.complete() && !cli::interrupted())
+    saved->commit({{"tool", kProgram},
+                   {"pairs", saved_pairs.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)},
+                   {"layout", "inputs[start + k] is tile k of the pair, the tile at (y0, x0) = tiles[k] of its first "
+                              "frame, [2 frames, 27 patch channels, tile height, tile width]; pairs that fail are left out"}});
   return cli::finish_batch(kProgram, counts, shard);
 }
 
@@ -497,6 +545,10 @@ int main(int argc, char** argv) {
   cli::add_skip_existing_flag(app, options.skip_existing,
                               "skip a pair whose outputs (-o, --color, --error-map) all exist; with ground truth its "
                               "errors are read from the existing flow file");
+  app.add_option("--save-inputs", options.save_inputs,
+                 "also write what the model saw to this .safetensors file: inputs [tiles, 2, 27, th, tw] float32, every "
+                 "tile of every pair in order, as perceiver-run takes them (the tiles' pairs and origins in the "
+                 "metadata; docs/images.md)");
   cli::add_shard_option(app, options.shard);
   app.add_flag("-q,--quiet", options.quiet, "no progress and no scale lines on stderr");
   cli::add_model_options(app, options.model);

@@ -12,8 +12,12 @@ packages=(
   ocl-icd-opencl-dev          # OpenCL headers: Debian builds oneDNN with its GPU runtime, so its CMake config asks for them
   libcli11-dev                # command-line flags
   nlohmann-json3-dev          # config.json, safetensors headers, JSON lines
-  libstb-dev                  # image decoding
+  libstb-dev                  # image decoding (BMP, TGA, PNM, ...) and PNG writing
+  libjpeg62-turbo-dev         # JPEG decoded as Pillow decodes it (docs/images.md): the libjpeg API of libjpeg-turbo
+  libpng-dev                  # PNG decoded as Pillow decodes it (docs/images.md): palette indices, 16-bit samples
   libsndfile1-dev             # audio I/O
+  libavformat-dev libavcodec-dev libswscale-dev libswresample-dev libavutil-dev  # video I/O (docs/video.md): FFmpeg's demuxers, codecs, RGB conversion
+  ffmpeg                      # tests only: the ffmpeg CLI makes the test clips and the PNGs the video reader must equal
   doctest-dev                 # tests
   dataset-fashion-mnist       # data of the shipped classifier (training, and its test-set check)
   parallel                    # GNU parallel: docs/scaling.md's recipes, run by tests/scaleout/recipes.sh

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstdint>
 #include <cstring>
 #include <limits>
@@ -304,27 +305,25 @@ struct FdCloser {
 
 // ---- writing ------------------------------------------------------------------------------------
 
-void write_u64_le(std::ostream& out, uint64_t value) {
-  char bytes[8];
-  for (char& byte : bytes) {
-    byte = static_cast<char>(value & 0xff);
-    value >>= 8;
-  }
-  out.write(bytes, 8);
-}
+// One tensor of a file being written: its bytes follow the previous tensor's.
+struct HeaderEntry {
+  const std::string& name;
+  DType dtype;
+  Shape shape;
+  uint64_t nbytes;
+};
 
-std::string header_text(const std::string& path, const std::vector<std::pair<std::string, Tensor>>& tensors,
+std::string header_text(const std::string& path, const std::vector<HeaderEntry>& entries,
                         const std::map<std::string, std::string>& metadata) {
   Json header = Json::object();
   if (!metadata.empty()) header[kMetadataKey] = metadata;
   std::set<std::string> names;
   uint64_t offset = 0;
-  for (const auto& [name, tensor] : tensors) {
-    if (name == kMetadataKey) fail(ErrorKind::Internal, path + ": a tensor cannot be named " + kMetadataKey);
-    if (!names.insert(name).second) fail(ErrorKind::Internal, path + ": " + tensor_label(name) + " given twice");
-    if (tensor.nbytes() && !tensor.raw()) fail(ErrorKind::Internal, path + ": " + tensor_label(name) + " has no data");
-    const uint64_t end = offset + tensor.nbytes();
-    header[name] = {{"dtype", dtype_name(tensor.dtype())}, {"shape", tensor.shape()}, {"data_offsets", {offset, end}}};
+  for (const HeaderEntry& entry : entries) {
+    if (entry.name == kMetadataKey) fail(ErrorKind::Internal, path + ": a tensor cannot be named " + kMetadataKey);
+    if (!names.insert(entry.name).second) fail(ErrorKind::Internal, path + ": " + tensor_label(entry.name) + " given twice");
+    const uint64_t end = offset + entry.nbytes;
+    header[entry.name] = {{"dtype", dtype_name(entry.dtype)}, {"shape", entry.shape}, {"data_offsets", {offset, end}}};
     offset = end;
   }
   std::string text;
@@ -336,6 +335,25 @@ std::string header_text(const std::string& path, const std::vector<std::pair<std
   // Padding keeps the data section (and so every tensor) 8-byte aligned in the file.
   text.append((8 - text.size() % 8) % 8, ' ');
   return text;
+}
+
+std::string header_text(const std::string& path, const std::vector<std::pair<std::string, Tensor>>& tensors,
+                        const std::map<std::string, std::string>& metadata) {
+  std::vector<HeaderEntry> entries;
+  for (const auto& [name, tensor] : tensors) {
+    if (tensor.nbytes() && !tensor.raw()) fail(ErrorKind::Internal, path + ": " + tensor_label(name) + " has no data");
+    entries.push_back({name, tensor.dtype(), tensor.shape(), tensor.nbytes()});
+  }
+  return header_text(path, entries, metadata);
+}
+
+std::string u64_le(uint64_t value) {
+  std::string bytes(8, '\0');
+  for (char& byte : bytes) {
+    byte = static_cast<char>(value & 0xff);
+    value >>= 8;
+  }
+  return bytes;
 }
 
 }  // namespace
@@ -387,11 +405,82 @@ void write_safetensors(const std::string& path, const std::vector<std::pair<std:
                        const std::map<std::string, std::string>& metadata) {
   const std::string header = header_text(path, tensors, metadata);
   write_file_atomically(path, [&](std::ostream& out) {
-    write_u64_le(out, header.size());
-    out.write(header.data(), static_cast<std::streamsize>(header.size()));
+    out << u64_le(header.size()) << header;
     for (const auto& [name, tensor] : tensors)
       out.write(static_cast<const char*>(tensor.raw()), static_cast<std::streamsize>(tensor.nbytes()));
   });
+}
+
+// ---- SafetensorsAppender ---------------------------------------------------------------------------
+
+SafetensorsAppender::SafetensorsAppender(std::string path, std::vector<Column> columns)
+    : path_(std::move(path)), columns_(std::move(columns)) {
+  check_output_path(path_);
+  std::string dir;
+  if (classify_output(path_) == OutputTarget::Stream) {
+    const char* tmp = std::getenv("TMPDIR");
+    dir = tmp && *tmp ? tmp : "/tmp";
+  } else {
+    const size_t slash = path_.rfind('/');
+    dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path_.substr(0, slash);
+  }
+  for (size_t i = 0; i < columns_.size(); ++i) {
+    std::string scratch = dir + "/.perceiver-scratch.XXXXXX";
+    const int fd = ::mkstemp(scratch.data());
+    if (fd < 0) fail(ErrorKind::Output, path_ + ": cannot create a scratch file in " + dir + ": " + std::strerror(errno));
+    ::unlink(scratch.c_str());  // gone with the process, whatever happens
+    scratch_.push_back(fd);
+    counts_.push_back(0);
+  }
+}
+
+SafetensorsAppender::~SafetensorsAppender() {
+  for (int fd : scratch_) ::close(fd);
+}
+
+void SafetensorsAppender::append(size_t column, const Tensor& items) {
+  const Column& c = columns_.at(column);
+  Shape expected = c.item_shape;
+  expected.insert(expected.begin(), items.rank() ? items.dim(0) : 0);
+  if (items.dtype() != c.dtype || items.shape() != expected)
+    fail(ErrorKind::Internal, path_ + ": " + c.name + " items must be " + dtype_name(c.dtype) + " [k, " +
+                                  shape_to_string(c.item_shape) + "], got " + dtype_name(items.dtype()) + " " +
+                                  shape_to_string(items.shape()));
+  const char* data = static_cast<const char*>(items.raw());
+  for (size_t done = 0, total = items.nbytes(); done < total;) {
+    const ssize_t n = ::write(scratch_[column], data + done, total - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) fail(ErrorKind::Output, path_ + ": cannot write the scratch file: " + std::strerror(n < 0 ? errno : ENOSPC));
+    done += static_cast<size_t>(n);
+  }
+  counts_[column] += expected[0];
+}
+
+void SafetensorsAppender::commit(const std::map<std::string, std::string>& metadata) {
+  std::vector<HeaderEntry> entries;
+  std::vector<uint64_t> sizes;
+  for (size_t i = 0; i < columns_.size(); ++i) {
+    Shape shape = columns_[i].item_shape;
+    shape.insert(shape.begin(), counts_[i]);
+    sizes.push_back(static_cast<uint64_t>(shape_numel(shape)) * dtype_size(columns_[i].dtype));
+    entries.push_back({columns_[i].name, columns_[i].dtype, shape, sizes.back()});
+  }
+  const std::string header = header_text(path_, entries, metadata);
+  AtomicOutputFile out(path_);
+  out.write(u64_le(header.size()) + header);
+  std::string chunk;
+  for (size_t i = 0; i < columns_.size(); ++i) {
+    for (uint64_t offset = 0; offset < sizes[i];) {
+      chunk.resize(static_cast<size_t>(std::min<uint64_t>(sizes[i] - offset, 1 << 20)));
+      const ssize_t n = ::pread(scratch_[i], chunk.data(), chunk.size(), static_cast<off_t>(offset));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) fail(ErrorKind::Output, path_ + ": cannot read the scratch file back: " + std::strerror(n < 0 ? errno : EIO));
+      chunk.resize(static_cast<size_t>(n));
+      out.write(chunk);
+      offset += static_cast<uint64_t>(n);
+    }
+  }
+  out.commit();
 }
 
 }  // namespace perceiver

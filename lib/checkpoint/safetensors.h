@@ -43,4 +43,36 @@ SafetensorsFile parse_safetensors(const void* bytes, size_t size, const std::str
 void write_safetensors(const std::string& path, const std::vector<std::pair<std::string, Tensor>>& tensors,
                        const std::map<std::string, std::string>& metadata = {});
 
+// A safetensors file written as its tensors grow, for data too large to hold in memory (a whole
+// batch's model inputs, --save-inputs): each tensor is declared with its dtype and the shape of
+// one item, items are appended to any tensor in any order, and commit() writes the file, each
+// tensor's first dimension being its number of items, atomically (whole or not at all: destroyed
+// without commit(), nothing is written). Until then the items wait in unlinked scratch files
+// beside `path` ($TMPDIR, else /tmp, when `path` is a device or FIFO), so memory does not grow
+// with them. Error(Output) naming `path` when it cannot be written (checked by the constructor,
+// before any work) and on any I/O failure.
+class SafetensorsAppender {
+ public:
+  struct Column {
+    std::string name;
+    DType dtype;
+    Shape item_shape;
+  };
+  SafetensorsAppender(std::string path, std::vector<Column> columns);
+  ~SafetensorsAppender();
+  SafetensorsAppender(const SafetensorsAppender&) = delete;
+  SafetensorsAppender& operator=(const SafetensorsAppender&) = delete;
+
+  // `items` is [k, item_shape...] of the column's dtype (k may be 0); Error(Internal) otherwise.
+  void append(size_t column, const Tensor& items);
+  int64_t items(size_t column) const { return counts_.at(column); }
+  void commit(const std::map<std::string, std::string>& metadata = {});
+
+ private:
+  std::string path_;
+  std::vector<Column> columns_;
+  std::vector<int> scratch_;  // file descriptors, one per column
+  std::vector<int64_t> counts_;
+};
+
 }  // namespace perceiver

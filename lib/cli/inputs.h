@@ -47,7 +47,7 @@ class InputStream {
 // All of them (InputStream drained).
 std::vector<std::string> expand_inputs(const std::vector<std::string>& arguments, const InputOptions& options);
 
-// The image extensions stb_image decodes.
+// The extensions of the image formats decode_image reads (media/image.h).
 const std::vector<std::string>& image_extensions();
 
 }  // namespace perceiver::cli

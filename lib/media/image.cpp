@@ -7,11 +7,16 @@
 #include <cstring>
 #include <fstream>
 #include <memory>
+#include <utility>
 
 #include "common/atomic_file.h"
 #include "common/crc32.h"
 #include "common/error.h"
 #include "common/input_file.h"
+#include "media/gif_decoder.h"
+#include "media/image_codec.h"
+#include "media/jpeg_decoder.h"
+#include "media/png_decoder.h"
 
 namespace perceiver {
 
@@ -138,18 +143,6 @@ std::string stb_reason() {
   return reason && *reason ? reason : "unknown error";
 }
 
-[[noreturn]] void unreadable(const std::string& name, const std::string& reason) {
-  fail(ErrorKind::Input, name + ": not a readable image (" + reason + ")");
-}
-
-void check_pixel_limit(int64_t width, int64_t height, const std::string& name, const ImageLimits& limits) {
-  // width * height > max_pixels, without overflowing for 32-bit header fields.
-  if (width > 0 && height > 0 && width > limits.max_pixels / height)
-    fail(ErrorKind::Limit, name + ": image of " + std::to_string(width) + "x" + std::to_string(height) +
-                               " pixels exceeds the limit of " + std::to_string(limits.max_pixels) +
-                               " (raise it with --max-pixels)");
-}
-
 struct StbFree {
   void operator()(stbi_uc* pixels) const { stbi_image_free(pixels); }
 };
@@ -161,6 +154,49 @@ bool is_png(ByteSpan file) {
 
 bool is_jpeg(ByteSpan file) {
   return file.has(0, 3) && file.u8(0) == 0xFF && file.u8(1) == 0xD8 && file.u8(2) == 0xFF;
+}
+
+bool is_gif(ByteSpan file) {
+  return file.has(0, 6) && (std::memcmp(file.data(), "GIF87a", 6) == 0 || std::memcmp(file.data(), "GIF89a", 6) == 0);
+}
+
+// The formats stb_image reads for us (BMP, TGA, PNM, PSD, HDR, PIC): RGB as PIL convert("RGB")
+// makes it (grey replicated, alpha dropped, not blended, palettes expanded).
+Image decode_with_stb(const uint8_t* bytes, size_t size, const std::string& name, const ImageLimits& limits) {
+  if (size > static_cast<size_t>(INT_MAX)) refuse_image(name, "file larger than 2 GiB");
+  const int length = static_cast<int>(size);
+  // The header alone first, so that an absurd size is refused before any pixel memory is taken.
+  int width = 0, height = 0, channels = 0;
+  if (!stbi_info_from_memory(bytes, length, &width, &height, &channels)) refuse_image(name, stb_reason());
+  check_pixel_limit(width, height, name, limits);
+
+  // Native channel count (0 = as stored): 1 gray, 2 gray+alpha, 3 RGB, 4 RGBA. 16-bit data is
+  // reduced to 8 bits by stbi_load_from_memory, palettes are expanded.
+  std::unique_ptr<stbi_uc, StbFree> pixels(stbi_load_from_memory(bytes, length, &width, &height, &channels, 0));
+  if (!pixels) refuse_image(name, stb_reason());
+  check_pixel_limit(width, height, name, limits);
+  if (width <= 0 || height <= 0 || channels < 1 || channels > 4) refuse_image(name, "unexpected decoder result");
+
+  Image image;
+  image.width = width;
+  image.height = height;
+  const size_t count = static_cast<size_t>(width) * static_cast<size_t>(height);
+  image.rgb.resize(count * 3);
+  const stbi_uc* in = pixels.get();
+  uint8_t* out = image.rgb.data();
+  switch (channels) {
+    case 1:  // gray → R = G = B
+    case 2:  // gray + alpha → gray replicated, alpha dropped (PIL convert("RGB") of LA)
+      for (size_t i = 0; i < count; ++i, in += channels, out += 3) out[0] = out[1] = out[2] = in[0];
+      break;
+    case 3:
+      std::memcpy(out, in, count * 3);
+      break;
+    case 4:  // RGBA → alpha dropped, not blended
+      for (size_t i = 0; i < count; ++i, in += 4, out += 3) std::memcpy(out, in, 3);
+      break;
+  }
+  return image;
 }
 
 }  // namespace
@@ -209,63 +245,61 @@ Image apply_exif_orientation(const Image& image, int orientation) {
   return out;
 }
 
+void refuse_image(const std::string& name, const std::string& reason) {
+  fail(ErrorKind::Input, name + ": not a readable image (" + reason + ")");
+}
+
+void check_pixel_limit(int64_t width, int64_t height, const std::string& name, const ImageLimits& limits) {
+  // width * height > max_pixels, without overflowing for 32-bit header fields.
+  if (width > 0 && height > 0 && width > limits.max_pixels / height)
+    fail(ErrorKind::Limit, name + ": image of " + std::to_string(width) + "x" + std::to_string(height) +
+                               " pixels exceeds the limit of " + std::to_string(limits.max_pixels) +
+                               " (raise it with --max-pixels)");
+}
+
+// Which decoder reads which format, and why, is docs/images.md's table.
 Image decode_image(const uint8_t* bytes, size_t size, const std::string& name, const ImageLimits& limits) {
-  if (size == 0) unreadable(name, "empty file");
-  if (size > static_cast<size_t>(INT_MAX)) unreadable(name, "file larger than 2 GiB");
-  const int length = static_cast<int>(size);
-
-  // The header alone first, so that an absurd size is refused before any pixel memory is taken.
-  // stb refuses PNGs of more than 1 GiB in its header check (and then reports "unknown image
-  // type"), so the PNG header is read here first to report the limit instead.
+  if (size == 0) refuse_image(name, "empty file");
   const ByteSpan file(bytes, size);
-  const bool png = is_png(file);
-  if (png && file.has(0, 24) && std::memcmp(bytes + 12, "IHDR", 4) == 0)
-    check_pixel_limit(file.u32(16, false), file.u32(20, false), name, limits);
-  int width = 0, height = 0, channels = 0;
-  if (!stbi_info_from_memory(bytes, length, &width, &height, &channels)) {
-    std::string reason = stb_reason();
-    // stb tries every format in turn and keeps the last one's complaint; name the real format.
-    if (reason == "unknown image type") {
-      if (png) reason = "corrupt or unsupported PNG header";
-      if (is_jpeg(file)) reason = "corrupt or unsupported JPEG header";
-      if (file.has(0, 6) && (std::memcmp(bytes, "GIF87a", 6) == 0 || std::memcmp(bytes, "GIF89a", 6) == 0))
-        reason = "corrupt or unsupported GIF header";
-    }
-    unreadable(name, reason);
-  }
-  check_pixel_limit(width, height, name, limits);
-
-  // Native channel count (0 = as stored): 1 gray, 2 gray+alpha, 3 RGB, 4 RGBA. 16-bit data is
-  // reduced to 8 bits by stbi_load_from_memory, palettes are expanded.
-  std::unique_ptr<stbi_uc, StbFree> pixels(stbi_load_from_memory(bytes, length, &width, &height, &channels, 0));
-  if (!pixels) unreadable(name, stb_reason());
-  check_pixel_limit(width, height, name, limits);
-  if (width <= 0 || height <= 0 || channels < 1 || channels > 4)
-    unreadable(name, "unexpected decoder result");
-
   Image image;
-  image.width = width;
-  image.height = height;
-  const size_t count = static_cast<size_t>(width) * static_cast<size_t>(height);
-  image.rgb.resize(count * 3);
-  const stbi_uc* in = pixels.get();
-  uint8_t* out = image.rgb.data();
-  switch (channels) {
-    case 1:  // gray → R = G = B
-    case 2:  // gray + alpha → gray replicated, alpha dropped (PIL convert("RGB") of LA)
-      for (size_t i = 0; i < count; ++i, in += channels, out += 3) out[0] = out[1] = out[2] = in[0];
-      break;
-    case 3:
-      std::memcpy(out, in, count * 3);
-      break;
-    case 4:  // RGBA → alpha dropped, not blended
-      for (size_t i = 0; i < count; ++i, in += 4, out += 3) std::memcpy(out, in, 3);
-      break;
+  if (is_jpeg(file)) {
+    image = decode_jpeg(bytes, size, name, limits);
+  } else if (is_png(file)) {
+    image = decode_png(bytes, size, name, limits);
+  } else if (is_gif(file)) {
+    image = decode_gif(bytes, size, name, limits);
+  } else {
+    image = decode_with_stb(bytes, size, name, limits);
   }
-  pixels.reset();
   const int orientation = image_exif_orientation(bytes, size);
   if (orientation == 1) return image;
   return apply_exif_orientation(image, orientation);
+}
+
+ImageSize decode_image_size(const uint8_t* bytes, size_t size, const std::string& name, const ImageLimits& limits) {
+  if (size == 0) refuse_image(name, "empty file");
+  const ByteSpan file(bytes, size);
+  ImageSize out;
+  if (is_jpeg(file)) {
+    jpeg_size(bytes, size, name, out.width, out.height);
+  } else if (is_png(file)) {
+    if (!file.has(0, 24) || std::memcmp(bytes + 12, "IHDR", 4) != 0) refuse_image(name, "corrupt PNG header");
+    out.width = file.u32(16, false);
+    out.height = file.u32(20, false);
+  } else if (is_gif(file)) {
+    gif_size(bytes, size, name, out.width, out.height);
+  } else {
+    int width = 0, height = 0, channels = 0;
+    if (size > static_cast<size_t>(INT_MAX) ||
+        !stbi_info_from_memory(bytes, static_cast<int>(size), &width, &height, &channels))
+      refuse_image(name, size > static_cast<size_t>(INT_MAX) ? "file larger than 2 GiB" : stb_reason());
+    out.width = width;
+    out.height = height;
+  }
+  if (out.width <= 0 || out.height <= 0) refuse_image(name, "empty image");
+  check_pixel_limit(out.width, out.height, name, limits);
+  if (image_exif_orientation(bytes, size) >= 5) std::swap(out.width, out.height);
+  return out;
 }
 
 // Whether `start` (a file's first bytes) can begin an image stb_image reads: a known signature,
@@ -289,9 +323,10 @@ bool may_be_image(const std::string& start) {
 }  // namespace
 
 std::string read_image_file(const std::string& path) {
-  // stb_image takes an int length: 2 GiB is the most it can read.
+  // stb_image takes an int length: 2 GiB is the most it can read (and more than any image the
+  // pixel limit lets through needs).
   return read_input_file(path, {static_cast<uint64_t>(INT_MAX), ""}, ErrorKind::Input, [&](const std::string& start) {
-    if (!may_be_image(start)) unreadable(path, start.empty() ? "empty file" : "unknown image format");
+    if (!may_be_image(start)) refuse_image(path, start.empty() ? "empty file" : "unknown image format");
   });
 }
 

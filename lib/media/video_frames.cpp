@@ -1,7 +1,5 @@
 #include "media/video_frames.h"
 
-#include <stb_image.h>
-
 #include <algorithm>
 #include <climits>
 #include <cmath>
@@ -20,17 +18,8 @@ std::string size_text(const FrameSize& size) { return std::to_string(size.width)
 // The upright size of an image file from its header alone.
 FrameSize header_size(const std::string& path, const ImageLimits& limits) {
   const std::string file = read_image_file(path);
-  const auto* bytes = reinterpret_cast<const uint8_t*>(file.data());
-  int width = 0, height = 0, channels = 0;
-  if (!stbi_info_from_memory(bytes, static_cast<int>(file.size()), &width, &height, &channels))
-    fail(ErrorKind::Input, path + ": not a readable image (" + (stbi_failure_reason() ? stbi_failure_reason() : "unknown") + ")");
-  if (static_cast<int64_t>(width) * height > limits.max_pixels)
-    fail(ErrorKind::Limit, path + ": " + std::to_string(width) + "×" + std::to_string(height) +
-                               " pixels is more than the limit of " + std::to_string(limits.max_pixels) +
-                               " (raise it with --max-pixels)");
-  FrameSize size{width, height};
-  if (image_exif_orientation(bytes, file.size()) >= 5) std::swap(size.width, size.height);
-  return size;
+  const ImageSize size = decode_image_size(reinterpret_cast<const uint8_t*>(file.data()), file.size(), path, limits);
+  return {size.width, size.height};
 }
 
 }  // namespace

@@ -1,6 +1,6 @@
-// Fuzz target: image decoding (lib/media/image.h: stb_image, EXIF orientation) and our
-// processing of the result (lib/media/image_processor.h: centre crop, Pillow bicubic resize,
-// the whole processor). The whole input is the image file; its last three bytes (part of the file
+// Fuzz target: image decoding (lib/media/image.h: libjpeg-turbo, libpng, our GIF decoder,
+// stb_image, EXIF orientation) and our processing of the result (lib/media/image_processor.h:
+// centre crop, Pillow bicubic resize, the whole processor). The whole input is the image file; its last three bytes (part of the file
 // too, which decoders ignore or need anyway) choose the crop and resize sizes, so the real images
 // of the seed corpus decode unchanged.
 #include <algorithm>
