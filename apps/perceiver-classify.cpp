@@ -28,6 +28,9 @@
 #include "common/escape.h"
 #include "models/finite_output.h"
 #include "models/image_classifier.h"
+#include "models/text_classifier.h"
+#include "common/input_file.h"
+#include "media/byte_tokenizer.h"
 
 using namespace perceiver;
 
@@ -44,8 +47,11 @@ struct Options {
   std::string format = "text", output, shard, save_inputs;
   bool skip_existing = false;
   bool null_separated = false;
+  bool lines = false;  // a text classifier: every line a document
   cli::ModelOptions model;  // threads, precision, weights-file limits
 };
+
+constexpr uint64_t kMaxTextBytes = uint64_t{64} << 20;  // one text input (file or stdin)
 
 struct Label {
   int64_t id;
@@ -78,20 +84,23 @@ class ResultWriter {
     auto it = config_.id2label.find(id);
     return it == config_.id2label.end() ? std::to_string(id) : it->second;
   }
-  void result(const std::string& file, const std::vector<Label>& top) {
+  // `line` > 0: a line of a text file (--lines), in the record as "line" and in text as FILE:LINE.
+  void result(const std::string& file, const std::vector<Label>& top, int64_t line = 0) {
     std::ostringstream text;
     if (options_.format == "jsonl") {
       nlohmann::json entries = nlohmann::json::array();
       for (const Label& l : top) entries.push_back({{"id", l.id}, {"label", label(l.id)}, {"p", l.p}});
       nlohmann::json record = cli::file_fields(file);
+      if (line > 0) record["line"] = line;
       record["top"] = entries;
       text << dump(record) << '\n';
     } else if (options_.format == "tsv") {
+      const std::string where = line > 0 ? file + ":" + std::to_string(line) : file;
       for (size_t r = 0; r < top.size(); ++r)
-        text << tsv_field(file) << '\t' << r + 1 << '\t' << top[r].id << '\t' << tsv_field(label(top[r].id)) << '\t'
+        text << tsv_field(where) << '\t' << r + 1 << '\t' << top[r].id << '\t' << tsv_field(label(top[r].id)) << '\t'
              << format_p(top[r].p) << '\n';
     } else {
-      text << tsv_field(file) << '\n';
+      text << tsv_field(line > 0 ? file + ":" + std::to_string(line) : file) << '\n';
       for (size_t r = 0; r < top.size(); ++r) {
         char line[64];
         std::snprintf(line, sizeof line, "  %2zu  %8.4f  %5lld  ", r + 1, top[r].p, static_cast<long long>(top[r].id));
@@ -100,9 +109,10 @@ class ResultWriter {
     }
     out_.write(text.str());
   }
-  void error(const std::string& file, const std::string& message) {
+  void error(const std::string& file, const std::string& message, int64_t line = 0) {
     if (options_.format != "jsonl") return;
     nlohmann::json record = cli::file_fields(file);
+    if (line > 0) record["line"] = line;
     record["error"] = message;
     out_.write(dump(record) + "\n");
   }
@@ -138,6 +148,127 @@ Tensor rows_of(const Tensor& pixels, const std::vector<size_t>& decoded, const s
   return out;
 }
 
+// A text classifier (PerceiverForSequenceClassification): every input file is one document, or
+// with --lines every line; "-" is standard input. HF's tokenizer framing: [CLS] bytes [SEP],
+// padded to max_position_embeddings with the attention mask; a longer document is truncated to
+// its first max_position_embeddings − 2 bytes, as HF's tokenizer(truncation=True) does, with a
+// note on stderr (docs/text-classification.md says why). Without --shard, lines are answered as
+// they arrive (a batch holds only lines already written).
+int run_text(const Options& options, const PerceiverConfig& config, const cli::Shard& shard) {
+  if (options.recursive || options.null_separated || !options.save_inputs.empty())
+    fail(ErrorKind::Usage, std::string(options.recursive ? "-r" : options.null_separated ? "-0" : "--save-inputs") +
+                               " is for image classifiers; this model classifies text");
+  cli::ResultOutput out(kProgram, options.output, options.skip_existing && !options.output.empty(), shard.text());
+  const auto weights = open_model_weights(options.model_dir, options.model.limits);
+  const TextClassifier model(config, *weights);
+  weights->finish();
+  const size_t max_length = static_cast<size_t>(model.max_length());
+
+  struct Document {
+    std::string file;
+    int64_t line;  // 0: the whole file
+    std::string text;
+  };
+  // The documents, in order: streamed without --shard, all read first with it (a shard is a block).
+  std::vector<std::string> files = options.inputs;
+  size_t next_file = 0;
+  std::unique_ptr<LineReader> reader;
+  int64_t line_number = 0;
+  std::vector<std::string> failed_files;  // unreadable inputs, reported in their place
+  const auto next_document = [&](Document& doc) -> bool {
+    for (;;) {
+      if (reader) {
+        std::string text;
+        if (reader->next(text)) {
+          doc = {files[next_file - 1], ++line_number, std::move(text)};
+          return true;
+        }
+        reader.reset();
+      }
+      if (next_file == files.size()) return false;
+      const std::string& file = files[next_file++];
+      if (options.lines) {
+        reader = std::make_unique<LineReader>(file, InputFileLimit{kMaxTextBytes, ""});
+        line_number = 0;
+        continue;
+      }
+      doc = {file, 0, read_input_file(file, {kMaxTextBytes, ""})};
+      return true;
+    }
+  };
+  std::vector<Document> all;
+  size_t next_listed = 0;
+  if (!shard.whole()) {
+    for (Document doc; next_document(doc);) all.push_back(std::move(doc));
+    all = cli::select_shard(all, shard);
+  }
+  const auto next_input = [&](Document& doc) {
+    if (shard.whole()) return next_document(doc);
+    if (next_listed == all.size()) return false;
+    doc = std::move(all[next_listed++]);
+    return true;
+  };
+
+  ResultWriter writer(options, config, out);
+  writer.header();
+  cli::BatchCounts counts;
+  cli::Progress progress(kProgram, shard.whole() ? 0 : all.size(), options.quiet, options.lines ? "lines" : "documents");
+  std::vector<Document> batch;
+  bool ended = false;
+  while (!cli::interrupted() && !ended) {
+    batch.clear();
+    Document doc;
+    try {
+      while (batch.size() < static_cast<size_t>(options.batch) && (batch.empty() || !reader || reader->ready())) {
+        if (!next_input(doc)) {
+          ended = true;
+          break;
+        }
+        ++counts.total;
+        if (const std::string key = cli::input_key(doc.file, doc.line); out.contains(key)) counts.skip(out.failed_before(key));
+        else batch.push_back(std::move(doc));
+      }
+    } catch (const Error& e) {
+      if (e.kind() == ErrorKind::Interrupted) break;
+      if (e.kind() != ErrorKind::Input && e.kind() != ErrorKind::Limit) throw;
+      ++counts.total;  // an input that cannot be read fails alone
+      ++counts.failed;
+      cli::report(kProgram, e);
+      writer.error(files[next_file - 1], e.what());
+      reader.reset();
+    }
+    if (batch.empty()) continue;
+    std::vector<std::string> texts;
+    for (const Document& d : batch) {
+      texts.push_back(d.text);
+      if (d.text.size() + 2 > max_length && !options.quiet)
+        std::cerr << kProgram << ": note: " << escape_control(d.line ? d.file + ":" + std::to_string(d.line) : d.file)
+                  << ": " << d.text.size() << " bytes, the model reads the first " << max_length - 2
+                  << " (truncated as HF's tokenizer does)" << std::endl;
+    }
+    const tokenizer::PaddedBatch tokens = tokenizer::encode_padded(texts, max_length);
+    const int64_t rows = static_cast<int64_t>(batch.size()), width = static_cast<int64_t>(max_length);
+    Tensor ids = Tensor::zeros(DType::I64, {rows, width}), mask = Tensor::zeros(DType::I64, {rows, width});  // [b, P]
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t c = 0; c < width; ++c) {
+        ids.mutable_data<int64_t>()[r * width + c] = tokens.input_ids[static_cast<size_t>(r)][static_cast<size_t>(c)];
+        mask.mutable_data<int64_t>()[r * width + c] = tokens.attention_mask[static_cast<size_t>(r)][static_cast<size_t>(c)];
+      }
+    const Tensor logits = model.forward(ids, &mask);  // [b, num_labels]
+    require_finite_output(logits, "logits", model.weights_source());
+    for (int64_t r = 0; r < rows; ++r) {
+      const Document& d = batch[static_cast<size_t>(r)];
+      writer.result(d.file, top_labels(logits.data<float>() + r * model.num_labels(), model.num_labels(), options.top_k), d.line);
+      ++counts.done;
+    }
+    progress.advance(batch.size());
+  }
+  progress.finish();
+  if (!ended && shard.whole()) ++counts.total;  // stopped by a signal before the end of the input
+  out.close(counts.complete());
+  return cli::finish_batch(kProgram, counts, shard);
+}
+
 int run(const Options& options) {
   cli::apply_model_options(options.model);
   if (options.model_dir.empty()) fail(ErrorKind::Usage, "no model folder: pass -m/--model DIR or set PERCEIVER_CLASSIFY_MODEL");
@@ -145,9 +276,12 @@ int run(const Options& options) {
     fail(ErrorKind::Usage, "--skip-existing with -o needs --format jsonl (the records name their input)");
   const cli::Shard shard = cli::resolve_shard(options.shard);
   const PerceiverConfig config = load_config((std::filesystem::path(options.model_dir) / "config.json").string());
+  if (config.architecture == "PerceiverForSequenceClassification") return run_text(options, config, shard);
+  if (options.lines) fail(ErrorKind::Usage, "--lines is for text classifiers; " + options.model_dir + " holds a " + config.architecture);
   if (!is_image_classifier(config.architecture))
     fail(ErrorKind::ConfigInvalid, options.model_dir + ": holds a " + config.architecture +
-                                       ", perceiver-classify needs one of the PerceiverForImageClassification* models");
+                                       ", perceiver-classify needs a PerceiverForImageClassification* or "
+                                       "PerceiverForSequenceClassification model");
   const ImageProcessorConfig processor = load_image_processor_config(options.model_dir);
   // Learned positions fit one image size: a processor that makes another fails once, here,
   // instead of once per image.
@@ -314,7 +448,9 @@ int main(int argc, char** argv) {
       "Inputs: image files (in order), directories (their images sorted by name; -r for sub-folders),\n"
       "@LIST (one path per line) or - (such a list on stdin). JPEG, PNG, BMP, GIF, TGA, PNM.\n"
       "Formats: text (aligned, for a terminal); tsv with header 'file rank id label p';\n"
-      "jsonl: {\"file\", \"top\": [{\"id\", \"label\", \"p\"}]} or {\"file\", \"error\"} per input.",
+      "jsonl: {\"file\", \"top\": [{\"id\", \"label\", \"p\"}]} or {\"file\", \"error\"} per input.\n"
+      "With a text classifier (PerceiverForSequenceClassification) the inputs are text files, one\n"
+      "document each (--lines: one per line; - is standard input), and records of lines carry \"line\".",
       kProgram};
   Options options;
   app.add_option("inputs", options.inputs, "images, directories, @list files, or - for a list on stdin")->required();
@@ -338,6 +474,7 @@ int main(int argc, char** argv) {
   app.add_option("--save-inputs", options.save_inputs,
                  "also write what the model saw to this .safetensors file: pixel_values [N, 3, H, W] float32 of every "
                  "image that decodes, in input order (their names in the metadata; docs/images.md)");
+  app.add_flag("--lines", options.lines, "text classifiers: every line of each input is a document (answered as it arrives)");
   app.add_flag("-q,--quiet", options.quiet, "no progress line on stderr");
   cli::add_model_options(app, options.model);
   if (int code = cli::parse_arguments(app, argc, argv); code >= 0) return code;
