@@ -15,9 +15,9 @@
 #include "checkpoint/config.h"
 #include "cli/app_options.h"
 #include "cli/exit_codes.h"
+#include "common/random.h"
 #include "training/initialization.h"
 #include "training/optimizer.h"
-#include "training/random.h"
 #include "training/train_image_classifier.h"
 #include "training/train_masked_lm.h"
 

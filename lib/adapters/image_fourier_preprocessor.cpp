@@ -1,22 +1,21 @@
 #include "adapters/image_fourier_preprocessor.h"
 
+#include "checkpoint/config.h"
 #include "perceiver/position_encoding.h"
 
 namespace perceiver {
 
 namespace {
 
-constexpr int64_t kFourierBands = 64;
-
 class FourierImagePreprocessor : public InputPreprocessor {
  public:
   explicit FourierImagePreprocessor(std::vector<int64_t> max_resolution) : max_resolution_(std::move(max_resolution)) {}
-  int64_t channels() const override { return 3 + fourier_channels(2, kFourierBands); }
+  int64_t channels() const override { return 3 + fourier_channels(2, kImageFourierBands); }
   Tensor forward(const Tensor& pixels) const override {
     int64_t batch, height, width;
     check_pixels(pixels, batch, height, width);
     return concat_positions(channels_last(pixels),
-                            fourier_features(grid_positions({height, width}), max_resolution_, kFourierBands));
+                            fourier_features(grid_positions({height, width}), max_resolution_, kImageFourierBands));
   }
 
  private:
@@ -26,7 +25,8 @@ class FourierImagePreprocessor : public InputPreprocessor {
 }  // namespace
 
 std::unique_ptr<InputPreprocessor> make_fourier_image_preprocessor(Weights&, const PerceiverConfig&) {
-  return std::make_unique<FourierImagePreprocessor>(std::vector<int64_t>{224, 224});
+  return std::make_unique<FourierImagePreprocessor>(
+      std::vector<int64_t>{kImageFourierMaxResolution, kImageFourierMaxResolution});
 }
 
 }  // namespace perceiver

@@ -2,27 +2,24 @@
 
 #include "common/error.h"
 #include "kernels/linear.h"
+#include "perceiver/tensor_names.h"
 
 namespace perceiver {
 
 namespace {
 
-constexpr int64_t kLearnedChannels = 256;  // conv1x1 output and position table width
-
 class LearnedImagePreprocessor : public InputPreprocessor {
  public:
   LearnedImagePreprocessor(Weights& weights, const PerceiverConfig& config) : image_size_(config.image_size) {
-    const std::string prefix = "perceiver.input_preprocessor.";
-    conv1x1_ = kernels::Linear(
-        weights.take(prefix + "convnet_1x1.weight", {kLearnedChannels, 3, 1, 1}).reshaped({kLearnedChannels, 3}),
-        weights.take(prefix + "convnet_1x1.bias", {kLearnedChannels}));
-    const Tensor table = weights.take(prefix + "position_embeddings.position_embeddings",
-                                      {image_size_ * image_size_, kLearnedChannels});
-    const kernels::Linear projection(weights.take(prefix + "positions_projection.weight", {kLearnedChannels, kLearnedChannels}),
-                                     weights.take(prefix + "positions_projection.bias", {kLearnedChannels}));
+    const int64_t c = kLearnedImageChannels;
+    conv1x1_ = kernels::Linear(weights.take(names::weight(names::kImageConv1x1), {c, 3, 1, 1}).reshaped({c, 3}),
+                               weights.take(names::bias(names::kImageConv1x1), {c}));
+    const Tensor table = weights.take(names::kImagePositionTable, {image_size_ * image_size_, c});
+    const kernels::Linear projection(weights.take(names::weight(names::kImagePositionsProjection), {c, c}),
+                                     weights.take(names::bias(names::kImagePositionsProjection), {c}));
     positions_ = projection(table);  // [image_size², 256]: the same for every input, so once at load
   }
-  int64_t channels() const override { return 2 * kLearnedChannels; }
+  int64_t channels() const override { return 2 * kLearnedImageChannels; }
   Tensor forward(const Tensor& pixels) const override {
     int64_t batch, height, width;
     check_pixels(pixels, batch, height, width);

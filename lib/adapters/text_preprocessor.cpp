@@ -1,13 +1,13 @@
 #include "adapters/text_preprocessor.h"
 
 #include "common/error.h"
+#include "perceiver/tensor_names.h"
 
 namespace perceiver {
 
 TextPreprocessor::TextPreprocessor(Weights& weights, const PerceiverConfig& config)
-    : embeddings_(weights.take("perceiver.input_preprocessor.embeddings.weight", {config.vocab_size, config.d_model})),
-      position_embeddings_(weights.take("perceiver.input_preprocessor.position_embeddings.weight",
-                                        {config.max_position_embeddings, config.d_model})) {}
+    : embeddings_(weights.take(names::kTokenEmbeddings, {config.vocab_size, config.d_model})),
+      position_embeddings_(weights.take(names::kTextPositions, {config.max_position_embeddings, config.d_model})) {}
 
 Tensor TextPreprocessor::forward(const Tensor& input_ids) const {
   if (input_ids.rank() != 2 || input_ids.dtype() != DType::I64)

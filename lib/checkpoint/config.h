@@ -41,6 +41,14 @@ struct PerceiverConfig {
   int64_t num_labels() const { return id2label.empty() ? 2 : static_cast<int64_t>(id2label.size()); }
 };
 
+// Sizes the HF model classes hard-wire, whatever config.json says (docs/spec/checkpoints.md §2,
+// "hard-wired constants"): one home for the inference models and perceiver-train.
+inline constexpr int64_t kLanguageDecoderHeads = 8;         // PerceiverForMaskedLM's decoder
+inline constexpr int64_t kLanguageDecoderQkChannels = 256;  //   (its v is d_model)
+inline constexpr int64_t kLearnedImageChannels = 256;       // ...Learned: conv1x1 out, position table width
+inline constexpr int64_t kImageFourierBands = 64;           // ...Fourier: bands of the pixel positions
+inline constexpr int64_t kImageFourierMaxResolution = 224;  // ...Fourier: max_resolution (224, 224)
+
 // Parses config.json text; `source` names the file in error messages. Missing keys take the
 // defaults above; a key with the wrong JSON type, a non-positive size, or an unknown
 // hidden_act / cross_attention_shape_for_attention is an Error(ConfigInvalid).

@@ -10,6 +10,7 @@
 #include "checkpoint/pytorch_checkpoint.h"
 #include "checkpoint/safetensors.h"
 #include "common/error.h"
+#include "common/random.h"
 
 namespace perceiver {
 
@@ -83,13 +84,13 @@ class TensorMapWeights : public Weights {
 
 class RandomWeights : public Weights {
  public:
-  explicit RandomWeights(uint64_t seed) : seed_(seed), state_(seed) {}
+  explicit RandomWeights(uint64_t seed) : seed_(seed) {}
   std::string source() const override { return "random weights"; }
 
  protected:
   const Tensor* lookup(const std::string& name, const Shape& expected) override {
     // Seeded by the name too, so a tensor's values do not depend on the order of lookups.
-    state_ = seed_ ^ std::hash<std::string>{}(name);
+    random_ = SplitMix64(seed_ ^ std::hash<std::string>{}(name));
     Tensor t = Tensor::f32(expected);
     float* p = t.mutable_data<float>();
     // LayerNorm/BatchNorm scales and variances near 1 keep activations in a realistic range.
@@ -109,18 +110,16 @@ class RandomWeights : public Weights {
   std::vector<std::string> names() const override { return {made_.begin(), made_.end()}; }
 
  private:
-  uint64_t next() {  // splitmix64
-    uint64_t z = (state_ += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
+  // A standard normal value (common/random.h's Box–Muller), from uniforms of its own: u1 =
+  // (k + 1)/(2^53 + 1) over the top 53 bits k of a draw, u2 = k/2^53. Not SplitMix64::normal()'s
+  // u1 = 1 − uniform(), so that these benchmark weights stay what they always were.
+  double normal() {
+    const double u1 = (static_cast<double>(random_.next() >> 11) + 1.0) / 9007199254740993.0;
+    const double u2 = static_cast<double>(random_.next() >> 11) / 9007199254740992.0;
+    return BoxMuller(u1, u2).first();
   }
-  double normal() {  // Box–Muller
-    const double u1 = (static_cast<double>(next() >> 11) + 1.0) / 9007199254740993.0;
-    const double u2 = static_cast<double>(next() >> 11) / 9007199254740992.0;
-    return std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586 * u2);
-  }
-  uint64_t seed_, state_;
+  uint64_t seed_;
+  SplitMix64 random_{0};
   std::set<std::string> made_;
   Tensor current_;
 };

@@ -59,6 +59,27 @@ static std::atomic<int64_t> g_primitives_created{0};
 void count_primitive_created() { ++g_primitives_created; }
 int64_t primitives_created() { return g_primitives_created.load(); }
 
+dnnl::primitive_attr user_scratchpad(dnnl::primitive_attr attr) {
+  attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  return attr;
+}
+
+ReusablePrimitive::ReusablePrimitive(dnnl::primitive primitive,
+                                     const std::vector<std::pair<int, dnnl::memory::desc>>& arguments,
+                                     const dnnl::memory::desc& scratchpad)
+    : primitive_(std::move(primitive)) {
+  for (const auto& [arg, desc] : arguments) args_.emplace(arg, dnnl::memory(desc, cpu_engine(), nullptr));
+  args_.emplace(DNNL_ARG_SCRATCHPAD, dnnl::memory(scratchpad, cpu_engine()));
+  count_primitive_created();
+}
+
+void ReusablePrimitive::run(std::initializer_list<std::pair<int, const void*>> pointers) {
+  for (const auto& [arg, pointer] : pointers) args_.at(arg).set_data_handle(const_cast<void*>(pointer));
+  dnnl::stream& stream = thread_stream();
+  primitive_.execute(stream, args_);
+  stream.wait();
+}
+
 namespace {
 struct ScratchBuffer {
   std::unique_ptr<void, decltype(&std::free)> data{nullptr, &std::free};

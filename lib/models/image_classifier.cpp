@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "common/error.h"
+#include "perceiver/tensor_names.h"
 
 namespace perceiver {
 
@@ -15,6 +16,8 @@ std::unique_ptr<InputPreprocessor> make_preprocessor(const PerceiverConfig& conf
   fail(ErrorKind::ConfigInvalid, "not an image classifier: " + config.architecture);
 }
 
+}  // namespace
+
 DecoderShape classification_decoder_shape(const PerceiverConfig& config) {
   DecoderShape shape;
   shape.query_channels = config.d_latents;
@@ -26,8 +29,6 @@ DecoderShape classification_decoder_shape(const PerceiverConfig& config) {
   return shape;
 }
 
-}  // namespace
-
 bool is_image_classifier(const std::string& architecture) {
   return architecture == "PerceiverForImageClassificationLearned" ||
          architecture == "PerceiverForImageClassificationFourier" ||
@@ -38,8 +39,8 @@ ImageClassifier::ImageClassifier(const PerceiverConfig& config, Weights& weights
     : weights_source_(weights.source()),
       preprocessor_(make_preprocessor(config, weights)),
       encoder_(weights, config, preprocessor_->channels()),
-      query_(weights.take("perceiver.decoder.decoder.output_position_encodings.position_embeddings", {1, config.d_latents})),
-      decoder_(weights, "perceiver.decoder.decoder", classification_decoder_shape(config)) {}
+      query_(weights.take(names::decoder_queries(names::kWrappedDecoder), {1, config.d_latents})),
+      decoder_(weights, names::kWrappedDecoder, classification_decoder_shape(config)) {}
 
 Tensor ImageClassifier::forward(const Tensor& pixel_values, const Trace* trace) const {
   const Tensor x = preprocessor_->forward(pixel_values);  // [B, M, C]

@@ -18,6 +18,10 @@
 
 namespace perceiver {
 
+// The classifiers' decoder: one query of d_latents, 1 head, qk = v = d_latents, query residual on,
+// final Linear to num_labels.
+DecoderShape classification_decoder_shape(const PerceiverConfig& config);
+
 class ImageClassifier {
  public:
   // config.architecture selects the preprocessor.

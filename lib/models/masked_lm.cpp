@@ -3,36 +3,30 @@
 #include <cstring>
 
 #include "common/error.h"
+#include "perceiver/tensor_names.h"
 
 namespace perceiver {
-
-namespace {
-// The language decoder's attention is fixed by the HF class, not by config.json.
-constexpr int64_t kDecoderHeads = 8;
-constexpr int64_t kDecoderQkChannels = 256;
 
 DecoderShape language_decoder_shape(const PerceiverConfig& config) {
   DecoderShape shape;
   shape.query_channels = config.d_model;
   shape.latent_channels = config.d_latents;
-  shape.qk_channels = kDecoderQkChannels;
+  shape.qk_channels = kLanguageDecoderQkChannels;  // fixed by the HF class, not by config.json
   shape.v_channels = config.d_model;
-  shape.heads = kDecoderHeads;
+  shape.heads = kLanguageDecoderHeads;
   shape.use_query_residual = false;
   shape.final_project_channels = 0;
   shape.shape_for_attention = config.cross_attention_shape_for_attention;
   return shape;
 }
-}  // namespace
 
 MaskedLanguageModel::MaskedLanguageModel(const PerceiverConfig& config, Weights& weights)
     : weights_source_(weights.source()),
       preprocessor_(weights, config),
       encoder_(weights, config, config.d_model),
-      queries_(weights.take("perceiver.decoder.output_position_encodings.position_embeddings",
-                            {config.max_position_embeddings, config.d_model})),
-      decoder_(weights, "perceiver.decoder", language_decoder_shape(config)),
-      head_(preprocessor_.embeddings(), weights.take("embedding_decoder.bias", {config.vocab_size})) {}
+      queries_(weights.take(names::decoder_queries(names::kLanguageDecoder), {config.max_position_embeddings, config.d_model})),
+      decoder_(weights, names::kLanguageDecoder, language_decoder_shape(config)),
+      head_(preprocessor_.embeddings(), weights.take(names::kEmbeddingDecoderBias, {config.vocab_size})) {}
 
 Tensor MaskedLanguageModel::decode(const Tensor& queries, const Tensor& latents) const {
   const Tensor hidden = decoder_.forward(queries, latents);  // [B, O, C]

@@ -19,6 +19,10 @@
 
 namespace perceiver {
 
+// The language decoder: queries of d_model, kLanguageDecoderHeads heads, qk
+// kLanguageDecoderQkChannels, v d_model, no query residual, no final projection.
+DecoderShape language_decoder_shape(const PerceiverConfig& config);
+
 class MaskedLanguageModel {
  public:
   MaskedLanguageModel(const PerceiverConfig& config, Weights& weights);
@@ -43,7 +47,7 @@ class MaskedLanguageModel {
 
   TextPreprocessor preprocessor_;
   Encoder encoder_;
-  Tensor queries_;  // [P, C], perceiver.decoder.output_position_encodings.position_embeddings
+  Tensor queries_;  // [P, C], names::decoder_queries(names::kLanguageDecoder)
   Decoder decoder_;
   kernels::Linear head_;  // logits = h·Embᵀ + embedding_decoder.bias
 };

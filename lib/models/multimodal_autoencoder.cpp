@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "perceiver/tensor_names.h"
+
 namespace perceiver {
 
 namespace {
@@ -29,7 +31,7 @@ MultimodalAutoencoder::MultimodalAutoencoder(const PerceiverConfig& config, Weig
       preprocessor_(weights, config),
       encoder_(weights, config, preprocessor_.channels()),
       queries_(weights, config),
-      decoder_(weights, "perceiver.decoder.decoder", multimodal_decoder_shape(config, queries_.channels())),
+      decoder_(weights, names::kWrappedDecoder, multimodal_decoder_shape(config, queries_.channels())),
       audio_head_(take_head(weights, "audio", config.output_num_channels, config.samples_per_patch)),
       image_head_(take_head(weights, "image", config.output_num_channels, 3)),
       label_head_(take_head(weights, "label", config.output_num_channels, config.num_labels())),

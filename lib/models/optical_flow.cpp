@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "perceiver/tensor_names.h"
+
 namespace perceiver {
 
 namespace {
@@ -27,7 +29,7 @@ OpticalFlowModel::OpticalFlowModel(const PerceiverConfig& config, Weights& weigh
       height_(config.train_size.at(0)), width_(config.train_size.at(1)),
       preprocessor_(make_flow_preprocessor(weights, config)),
       encoder_(weights, config, preprocessor_->channels()),
-      decoder_(weights, "perceiver.decoder.decoder", flow_decoder_shape(config, preprocessor_->channels())) {}
+      decoder_(weights, names::kWrappedDecoder, flow_decoder_shape(config, preprocessor_->channels())) {}
 
 Tensor OpticalFlowModel::forward(const Tensor& inputs, const Trace* trace) const {
   const Tensor x = preprocessor_->forward(inputs);  // [B, M, C]

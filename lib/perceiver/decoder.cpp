@@ -1,15 +1,21 @@
 #include "perceiver/decoder.h"
 
+#include "perceiver/tensor_names.h"
+
 namespace perceiver {
 
+LayerShape decoding_attention_shape(const DecoderShape& shape) {
+  return cross_attention_shape(shape.query_channels, shape.latent_channels, shape.qk_channels, shape.v_channels,
+                               shape.heads, /*widening_factor=*/1, shape.use_query_residual, shape.shape_for_attention);
+}
+
 Decoder::Decoder(Weights& weights, const std::string& prefix, const DecoderShape& shape)
-    : cross_attention_(weights, prefix + ".decoding_cross_attention",
-                       cross_attention_shape(shape.query_channels, shape.latent_channels, shape.qk_channels,
-                                             shape.v_channels, shape.heads, /*widening_factor=*/1,
-                                             shape.use_query_residual, shape.shape_for_attention)) {
-  if (shape.final_project_channels > 0)
-    final_layer_.emplace(weights.take(prefix + ".final_layer.weight", {shape.final_project_channels, shape.query_channels}),
-                         weights.take(prefix + ".final_layer.bias", {shape.final_project_channels}));
+    : cross_attention_(weights, names::decoding_cross_attention(prefix), decoding_attention_shape(shape)) {
+  if (shape.final_project_channels > 0) {
+    const std::string final_layer = names::final_layer(prefix);
+    final_layer_.emplace(weights.take(names::weight(final_layer), {shape.final_project_channels, shape.query_channels}),
+                         weights.take(names::bias(final_layer), {shape.final_project_channels}));
+  }
 }
 
 int64_t Decoder::output_channels() const {

@@ -23,6 +23,9 @@ struct DecoderShape {
   std::string shape_for_attention = "kv";
 };
 
+// The decoder's cross-attention layer (widening factor 1, as HF builds it).
+LayerShape decoding_attention_shape(const DecoderShape& shape);
+
 class Decoder {
  public:
   // `prefix` is the decoder module, e.g. "perceiver.decoder" (its cross-attention is

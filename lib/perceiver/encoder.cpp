@@ -4,21 +4,28 @@
 #include <limits>
 
 #include "common/error.h"
+#include "perceiver/tensor_names.h"
 
 namespace perceiver {
 
+LayerShape encoder_cross_attention_shape(const PerceiverConfig& config, int64_t input_channels) {
+  return cross_attention_shape(config.d_latents, input_channels, config.qk_channels, config.v_channels,
+                               config.num_cross_attention_heads, config.cross_attention_widening_factor,
+                               config.use_query_residual, config.cross_attention_shape_for_attention);
+}
+
+LayerShape encoder_self_attention_shape(const PerceiverConfig& config) {
+  return self_attention_shape(config.d_latents, config.qk_channels, config.v_channels, config.num_self_attention_heads,
+                              config.self_attention_widening_factor);
+}
+
 Encoder::Encoder(Weights& weights, const PerceiverConfig& config, int64_t input_channels)
-    : latents_(weights.take("perceiver.embeddings.latents", {config.num_latents, config.d_latents})),
-      cross_attention_(weights, "perceiver.encoder.cross_attention",
-                       cross_attention_shape(config.d_latents, input_channels, config.qk_channels, config.v_channels,
-                                             config.num_cross_attention_heads, config.cross_attention_widening_factor,
-                                             config.use_query_residual, config.cross_attention_shape_for_attention)),
+    : latents_(weights.take(names::kLatents, {config.num_latents, config.d_latents})),
+      cross_attention_(weights, names::kEncoderCrossAttention, encoder_cross_attention_shape(config, input_channels)),
       num_blocks_(config.num_blocks) {
-  const LayerShape self_shape = self_attention_shape(config.d_latents, config.qk_channels, config.v_channels,
-                                                     config.num_self_attention_heads,
-                                                     config.self_attention_widening_factor);
+  const LayerShape self_shape = encoder_self_attention_shape(config);
   for (int64_t i = 0; i < config.num_self_attends_per_block; ++i)
-    self_attends_.emplace_back(weights, "perceiver.encoder.self_attends." + std::to_string(i), self_shape);
+    self_attends_.emplace_back(weights, names::encoder_self_attend(i), self_shape);
 }
 
 Tensor Encoder::forward(const Tensor& inputs, const Tensor* attention_mask, const Trace* trace) const {

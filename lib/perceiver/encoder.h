@@ -14,6 +14,11 @@
 
 namespace perceiver {
 
+// The widths of the encoder's layers from config.json (HF's rules, architecture.md §5.1): the
+// cross-attention over inputs of `input_channels` (C), and every self-attention layer.
+LayerShape encoder_cross_attention_shape(const PerceiverConfig& config, int64_t input_channels);
+LayerShape encoder_self_attention_shape(const PerceiverConfig& config);
+
 class Encoder {
  public:
   // `input_channels` is C, the width of the preprocessed input array.

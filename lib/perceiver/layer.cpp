@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "common/error.h"
+#include "perceiver/tensor_names.h"
 
 namespace perceiver {
 
@@ -37,29 +38,30 @@ LayerShape self_attention_shape(int64_t dim, std::optional<int64_t> qk, std::opt
 }
 
 namespace {
-kernels::LayerNorm take_layer_norm(Weights& weights, const std::string& name, int64_t dim) {
-  return kernels::LayerNorm(weights.take(name + ".weight", {dim}), weights.take(name + ".bias", {dim}));
+kernels::LayerNorm take_layer_norm(Weights& weights, const std::string& module, int64_t dim) {
+  return kernels::LayerNorm(weights.take(names::weight(module), {dim}), weights.take(names::bias(module), {dim}));
 }
-kernels::Linear take_linear(Weights& weights, const std::string& name, int64_t in, int64_t out,
+kernels::Linear take_linear(Weights& weights, const std::string& module, int64_t in, int64_t out,
                             kernels::Activation activation = kernels::Activation::None) {
-  return kernels::Linear(weights.take(name + ".weight", {out, in}), weights.take(name + ".bias", {out}), activation);
+  return kernels::Linear(weights.take(names::weight(module), {out, in}), weights.take(names::bias(module), {out}),
+                         activation);
 }
 }  // namespace
 
 PerceiverLayer::PerceiverLayer(Weights& weights, const std::string& prefix, const LayerShape& shape) : shape_(shape) {
-  const std::string self = prefix + ".attention.self";
+  const names::LayerNames name(prefix);
   const int64_t hidden = shape.widening_factor * shape.q_dim;
-  layernorm1_ = take_layer_norm(weights, self + ".layernorm1", shape.q_dim);
-  if (shape.is_cross_attention) layernorm2_ = take_layer_norm(weights, self + ".layernorm2", shape.kv_dim);
-  query_ = take_linear(weights, self + ".query", shape.q_dim, shape.qk_channels);
-  key_ = take_linear(weights, self + ".key", shape.kv_dim, shape.qk_channels);
-  value_ = take_linear(weights, self + ".value", shape.kv_dim, shape.v_channels);
+  layernorm1_ = take_layer_norm(weights, name.layernorm1, shape.q_dim);
+  if (shape.is_cross_attention) layernorm2_ = take_layer_norm(weights, name.layernorm2, shape.kv_dim);
+  query_ = take_linear(weights, name.query, shape.q_dim, shape.qk_channels);
+  key_ = take_linear(weights, name.key, shape.kv_dim, shape.qk_channels);
+  value_ = take_linear(weights, name.value, shape.kv_dim, shape.v_channels);
   // Cross-attention maps back to the query width; self-attention to Cv (= Dq, checked above).
-  output_ = take_linear(weights, prefix + ".attention.output.dense", shape.v_channels, shape.q_dim);
+  output_ = take_linear(weights, name.output, shape.v_channels, shape.q_dim);
   attention_ = kernels::AttentionKernel(shape.heads, shape.qk_channels, shape.v_channels);
-  layernorm_ = take_layer_norm(weights, prefix + ".layernorm", shape.q_dim);
-  dense1_ = take_linear(weights, prefix + ".mlp.dense1", shape.q_dim, hidden, kernels::Activation::Gelu);
-  dense2_ = take_linear(weights, prefix + ".mlp.dense2", hidden, shape.q_dim);
+  layernorm_ = take_layer_norm(weights, name.layernorm, shape.q_dim);
+  dense1_ = take_linear(weights, name.dense1, shape.q_dim, hidden, kernels::Activation::Gelu);
+  dense2_ = take_linear(weights, name.dense2, hidden, shape.q_dim);
 }
 
 Tensor PerceiverLayer::forward(const Tensor& queries, const Tensor* inputs, const Tensor* mask_bias) const {

@@ -15,6 +15,7 @@
 #include <type_traits>
 
 #include "common/error.h"
+#include "kernels/reference.h"
 #include "training/gemm.h"
 #include "training/onednn_ops.h"
 
@@ -25,21 +26,13 @@ namespace perceiver::training {
 inline bool split_heads_between_threads(int64_t pairs) { return pairs >= 2 * omp_get_max_threads(); }
 
 // Each row of values [rows, cols] replaced by its softmax: oneDNN's primitive on the fast path,
-// loops (max-subtracted, rows in parallel) on the reference one.
+// the reference loop (kernels/reference.h) on the other.
 template <typename T>
 void softmax_rows(GemmBackend backend, T* values, int64_t rows, int64_t cols) {
   if constexpr (std::is_same_v<T, float>) {
     if (backend == GemmBackend::OneDnn) return onednn_softmax_rows(values, rows, cols);
   }
-#pragma omp parallel for schedule(static)
-  for (int64_t i = 0; i < rows; ++i) {
-    T* row = values + i * cols;
-    T max = -std::numeric_limits<T>::infinity();
-    for (int64_t j = 0; j < cols; ++j) max = std::max(max, row[j]);
-    T sum = 0;
-    for (int64_t j = 0; j < cols; ++j) sum += (row[j] = std::exp(row[j] - max));
-    for (int64_t j = 0; j < cols; ++j) row[j] /= sum;
-  }
+  kernels::reference::softmax_rows(values, rows, cols);
 }
 
 struct AttentionShape {

@@ -5,8 +5,8 @@
 #include <utility>
 
 #include "common/error.h"
+#include "common/random.h"
 #include "media/byte_tokenizer.h"
-#include "training/random.h"
 
 namespace perceiver::training {
 

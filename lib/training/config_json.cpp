@@ -1,5 +1,8 @@
 #include "training/config_json.h"
 
+#include "kernels/layer_norm.h"
+#include "training/initialization.h"
+
 namespace perceiver::training {
 
 nlohmann::json config_to_json(const PerceiverConfig& config) {
@@ -23,8 +26,8 @@ nlohmann::json config_to_json(const PerceiverConfig& config) {
   json["vocab_size"] = config.vocab_size;
   json["max_position_embeddings"] = config.max_position_embeddings;
   json["image_size"] = config.image_size;
-  json["initializer_range"] = 0.02;
-  json["layer_norm_eps"] = 1e-5;
+  json["initializer_range"] = kInitializerRange;
+  json["layer_norm_eps"] = kernels::kLayerNormEps;
   json["attention_probs_dropout_prob"] = 0.0;
   json["torch_dtype"] = "float32";
   if (!config.id2label.empty()) {

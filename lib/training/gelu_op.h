@@ -5,16 +5,16 @@
 #include <cstdint>
 #include <type_traits>
 
+#include "kernels/reference.h"
 #include "training/gemm.h"
 #include "training/onednn_ops.h"
 
 namespace perceiver::training {
 
+// The forward is the reference loop (kernels/reference.h).
 template <typename T>
 void gelu_forward(const T* x, int64_t count, T* y) {
-  const T inv_sqrt2 = static_cast<T>(0.70710678118654752440);
-#pragma omp parallel for schedule(static)
-  for (int64_t i = 0; i < count; ++i) y[i] = static_cast<T>(0.5) * x[i] * (static_cast<T>(1) + std::erf(x[i] * inv_sqrt2));
+  kernels::reference::gelu_values(x, count, y);
 }
 
 // dx = dy · GELU'(x), over the pre-activation x.
@@ -30,8 +30,8 @@ void gelu_backward(const T* x, int64_t count, const T* dy, T* dx) {
   }
 }
 
-// The loops above for the reference back end (and for double); oneDNN's GELU primitives for the
-// fast one in float.
+// The reference loops for the reference back end (and for double); oneDNN's GELU primitives for
+// the fast one in float.
 template <typename T>
 void gelu_forward(GemmBackend backend, const T* x, int64_t count, T* y) {
   if constexpr (std::is_same_v<T, float>) {

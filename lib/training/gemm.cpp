@@ -4,7 +4,6 @@
 
 #include <atomic>
 #include <chrono>
-#include <map>
 #include <tuple>
 
 #include "kernels/runtime.h"
@@ -16,21 +15,9 @@ namespace {
 using dnnl::memory;
 using dt = memory::data_type;
 
-// A primitive with its own memory objects and scratchpad: the attention runs its per-head
-// products from several threads at once, so each thread keeps its own plans (oneDNN's shared
-// library scratchpad and re-pointed memory handles are not safe to use concurrently).
-struct Plan {
-  dnnl::matmul primitive;
-  memory a, b, c;      // handles re-pointed on every call
-  memory scratchpad;   // owned by this plan
-};
-
+// Each thread keeps its own primitives (kernels::ReusablePrimitive): the attention runs its
+// per-head products from several threads at once.
 using PlanKey = std::tuple<bool, bool, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, bool>;
-
-std::map<PlanKey, Plan>& plans() {
-  thread_local std::map<PlanKey, Plan> cache;
-  return cache;
-}
 
 std::atomic<int64_t> g_plans_created{0};
 
@@ -55,23 +42,21 @@ struct ScopedTimer {
   }
 };
 
-Plan make_plan(const GemmShape& s) {
+kernels::ReusablePrimitive make_plan(const GemmShape& s) {
   const memory::desc a_md = operand(s.m, s.k, s.lda, s.trans_a);
   const memory::desc b_md = operand(s.k, s.n, s.ldb, s.trans_b);
   const memory::desc c_md({s.m, s.n}, dt::f32, memory::dims{s.ldc, 1});
   dnnl::primitive_attr attr;
-  attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
   if (s.accumulate) {
     dnnl::post_ops post_ops;
     post_ops.append_sum(1.f);
     attr.set_post_ops(post_ops);
   }
-  auto& engine = kernels::cpu_engine();
-  const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(a_md, b_md, c_md), attr, engine);
-  kernels::count_primitive_created();
+  const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(a_md, b_md, c_md), kernels::user_scratchpad(attr),
+                                        kernels::cpu_engine());
   ++g_plans_created;
-  return Plan{dnnl::matmul(pd), memory(a_md, engine, nullptr), memory(b_md, engine, nullptr),
-              memory(c_md, engine, nullptr), memory(pd.scratchpad_desc(), engine)};
+  return kernels::ReusablePrimitive(dnnl::matmul(pd), {{DNNL_ARG_SRC, a_md}, {DNNL_ARG_WEIGHTS, b_md}, {DNNL_ARG_DST, c_md}},
+                                    pd.scratchpad_desc());
 }
 
 }  // namespace
@@ -85,19 +70,9 @@ void onednn_gemm(const GemmShape& s, const float* a, const float* b, float* c) {
         for (int64_t j = 0; j < s.n; ++j) c[i * s.ldc + j] = 0;
     return;
   }
+  thread_local kernels::PrimitiveCache<PlanKey> plans;
   const PlanKey key{s.trans_a, s.trans_b, s.m, s.n, s.k, s.lda, s.ldb, s.ldc, s.accumulate};
-  auto found = plans().find(key);
-  if (found == plans().end()) found = plans().emplace(key, make_plan(s)).first;
-  Plan& plan = found->second;
-  plan.a.set_data_handle(const_cast<float*>(a));
-  plan.b.set_data_handle(const_cast<float*>(b));
-  plan.c.set_data_handle(c);
-  dnnl::stream& stream = kernels::thread_stream();
-  plan.primitive.execute(stream, {{DNNL_ARG_SRC, plan.a},
-                                  {DNNL_ARG_WEIGHTS, plan.b},
-                                  {DNNL_ARG_DST, plan.c},
-                                  {DNNL_ARG_SCRATCHPAD, plan.scratchpad}});
-  stream.wait();
+  plans.get(key, [&] { return make_plan(s); }).run({{DNNL_ARG_SRC, a}, {DNNL_ARG_WEIGHTS, b}, {DNNL_ARG_DST, c}});
 }
 
 int64_t onednn_gemm_plans() { return g_plans_created.load(); }

@@ -2,8 +2,9 @@
 
 #include <numeric>
 
+#include "common/random.h"
+#include "perceiver/tensor_names.h"
 #include "training/initialization.h"
-#include "training/random.h"
 #include "training/training_checkpoint.h"
 
 namespace perceiver::training {
@@ -12,7 +13,7 @@ namespace {
 constexpr int64_t kEvaluationBatch = 100;
 
 bool is_classification_head(const std::string& name) {
-  return name.rfind("perceiver.decoder.decoder.final_layer.", 0) == 0;
+  return name.rfind(names::final_layer(names::kWrappedDecoder) + ".", 0) == 0;
 }
 
 Image flipped(const Image& image) {

@@ -1,13 +1,13 @@
 // Deterministic initial values: every parameter marked Init::Normal gets N(0, std²) draws, and
 // every Init::FanIn one N(0, 1/fan_in) (fan_in = numel / shape[0]), from its own SplitMix64
-// stream (seeded by the run seed and the parameter's index), Box–Muller in double, so the same
-// seed gives the same model on every platform.
+// stream (seeded by the run seed and the parameter's index), both values of each Box–Muller pair
+// in double (common/random.h), so the same seed gives the same model on every platform.
 #pragma once
 
 #include <cmath>
 
+#include "common/random.h"
 #include "training/parameters.h"
-#include "training/random.h"
 
 namespace perceiver::training {
 
@@ -24,10 +24,9 @@ void initialize_parameters(ParameterSet<T>& params, uint64_t seed, double std = 
                                               : std::sqrt(static_cast<double>(params[i].shape[0]) /
                                                           static_cast<double>(value.size()));
     for (size_t j = 0; j < value.size(); j += 2) {
-      const double u1 = 1.0 - random.uniform(), u2 = random.uniform();  // u1 in (0, 1]
-      const double radius = scale * std::sqrt(-2.0 * std::log(u1)), angle = 2.0 * M_PI * u2;
-      value[j] = static_cast<T>(radius * std::cos(angle));
-      if (j + 1 < value.size()) value[j + 1] = static_cast<T>(radius * std::sin(angle));
+      const BoxMuller pair = random.box_muller(scale);
+      value[j] = static_cast<T>(pair.first());
+      if (j + 1 < value.size()) value[j + 1] = static_cast<T>(pair.second());
     }
   }
 }

@@ -1,7 +1,8 @@
-// LayerNorm over the last dimension (eps 1e-5, as HF's nn.LayerNorm), forward keeping the
-// per-row mean and 1/σ that the backward needs:
+// LayerNorm over the last dimension (kernels::kLayerNormEps, as HF's nn.LayerNorm), forward
+// keeping the per-row mean and 1/σ that the backward needs:
 //   x̂ = (x − μ)·r,  r = 1/√(var + eps),  y = γ·x̂ + β
 //   dx = r·(g − mean(g) − x̂·mean(g·x̂)) with g = γ·dy;  dγ += Σ dy·x̂;  dβ += Σ dy.
+// The forward is the reference loop (kernels/reference.h) on both back ends.
 #pragma once
 
 #include <algorithm>
@@ -9,9 +10,10 @@
 #include <cstdint>
 #include <vector>
 
-namespace perceiver::training {
+#include "kernels/layer_norm.h"
+#include "kernels/reference.h"
 
-inline constexpr double kLayerNormEps = 1e-5;
+namespace perceiver::training {
 
 template <typename T>
 struct LayerNormStats {
@@ -23,20 +25,8 @@ void layer_norm_forward(const T* x, int64_t rows, int64_t dim, const T* gamma, c
                         LayerNormStats<T>& stats) {
   stats.mean.resize(rows);
   stats.rstd.resize(rows);
-#pragma omp parallel for schedule(static)
-  for (int64_t r = 0; r < rows; ++r) {
-    const T* row = x + r * dim;
-    T sum = 0;
-    for (int64_t i = 0; i < dim; ++i) sum += row[i];
-    const T mean = sum / static_cast<T>(dim);
-    T squares = 0;
-    for (int64_t i = 0; i < dim; ++i) squares += (row[i] - mean) * (row[i] - mean);
-    const T rstd = static_cast<T>(1) / std::sqrt(squares / static_cast<T>(dim) + static_cast<T>(kLayerNormEps));
-    stats.mean[r] = mean;
-    stats.rstd[r] = rstd;
-    T* out = y + r * dim;
-    for (int64_t i = 0; i < dim; ++i) out[i] = (row[i] - mean) * rstd * gamma[i] + beta[i];
-  }
+  kernels::reference::layer_norm_rows(x, rows, dim, gamma, beta, kernels::kLayerNormEps, y, stats.mean.data(),
+                                      stats.rstd.data());
 }
 
 // dx is written, or added to with `dx_accumulate` (an input that also feeds a residual).

@@ -4,8 +4,8 @@
 #include <cmath>
 
 #include "common/error.h"
+#include "common/random.h"
 #include "training/cross_entropy.h"
-#include "training/random.h"
 
 namespace perceiver::training {
 

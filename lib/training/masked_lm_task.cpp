@@ -2,8 +2,9 @@
 
 #include <cmath>
 
+#include "common/random.h"
+#include "perceiver/tensor_names.h"
 #include "training/initialization.h"
-#include "training/random.h"
 #include "training/training_checkpoint.h"
 
 namespace perceiver::training {
@@ -20,12 +21,8 @@ void align_with_positions(ParameterSet<float>& params, const PerceiverConfig& co
   if (config.num_latents != config.max_position_embeddings || config.d_latents != config.d_model)
     fail(ErrorKind::Usage, "--init positional needs --num-latents equal to --window and --d-latents equal to --d-model");
   SplitMix64 random(mix_seed(seed, 0x706f73));
-  auto normal = [&](double std) {
-    const double u1 = 1.0 - random.uniform(), u2 = random.uniform();
-    return static_cast<float>(std * std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * M_PI * u2));
-  };
   // One random code per position, shared by the inputs, the latents and the decoder queries.
-  Parameter<float>& positions = params.at("perceiver.input_preprocessor.position_embeddings.weight");
+  Parameter<float>& positions = params.at(names::kTextPositions);
   // Sinusoids from a period of 2 positions to 2 windows: codeᵢ·codeⱼ = Σ cos(ω(i − j)) peaks at
   // i = j, and a shift by k positions is a rotation, which attention learns easily.
   const int64_t count = positions.shape[0], channels = positions.shape[1], pairs = channels / 2;
@@ -33,31 +30,33 @@ void align_with_positions(ParameterSet<float>& params, const PerceiverConfig& co
   for (int64_t t = 0; t < count; ++t)
     for (int64_t k = 0; k < pairs; ++k) {
       const double period = 2.0 * std::pow(static_cast<double>(count), static_cast<double>(k) / static_cast<double>(std::max<int64_t>(1, pairs - 1)));
-      const double angle = 2.0 * M_PI * static_cast<double>(t) / period;
+      const double angle = kTwoPi * static_cast<double>(t) / period;
       positions.value[t * channels + 2 * k] = static_cast<float>(amplitude * std::sin(angle));
       positions.value[t * channels + 2 * k + 1] = static_cast<float>(amplitude * std::cos(angle));
     }
   // The latents carry the codes scaled up, so that they stay the bulk of the latent stream
   // (what the decoder's keys see) next to the small residual updates below.
-  std::vector<float>& latents = params.at("perceiver.embeddings.latents").value;
+  std::vector<float>& latents = params.at(names::kLatents).value;
   latents = positions.value;
   for (float& v : latents) v *= static_cast<float>(kLatentCodeScale);
-  params.at("perceiver.decoder.output_position_encodings.position_embeddings").value = positions.value;
+  params.at(names::decoder_queries(names::kLanguageDecoder)).value = positions.value;
   // Query and key projections equal (a random matrix R), so scores ∝ codeᵢ·Rᵀ·R·codeⱼ peak at i = j.
-  for (const auto& [layer, gain] : {std::pair{std::string("perceiver.encoder.cross_attention"), kEncoderMatchGain},
-                                    std::pair{std::string("perceiver.decoder.decoding_cross_attention"), kDecoderMatchGain}}) {
-    Parameter<float>& query = params.at(layer + ".attention.self.query.weight");
-    Parameter<float>& key = params.at(layer + ".attention.self.key.weight");
+  for (const auto& [layer, gain] :
+       {std::pair{std::string(names::kEncoderCrossAttention), kEncoderMatchGain},
+        std::pair{names::decoding_cross_attention(names::kLanguageDecoder), kDecoderMatchGain}}) {
+    const names::LayerNames name(layer);
+    Parameter<float>& query = params.at(names::weight(name.query));
+    Parameter<float>& key = params.at(names::weight(name.key));
     const double std = gain / std::sqrt(static_cast<double>(key.shape[1]));
-    for (float& v : key.value) v = normal(std);
+    for (float& v : key.value) v = static_cast<float>(random.normal(std));
     query.value = key.value;
   }
   // Residual branches of the encoder start small, so the codes survive to the decoder.
   for (size_t i = 0; i < params.size(); ++i) {
     Parameter<float>& p = params[i];
-    const bool branch_output = p.name.rfind("perceiver.encoder.", 0) == 0 &&
-                               (p.name.find("attention.output.dense.weight") != std::string::npos ||
-                                p.name.find("mlp.dense2.weight") != std::string::npos);
+    const bool branch_output = p.name.rfind(std::string(names::kEncoder) + ".", 0) == 0 &&
+                               (p.name.find(names::weight(names::kAttentionOutput)) != std::string::npos ||
+                                p.name.find(names::weight(names::kDense2)) != std::string::npos);
     if (branch_output)
       for (float& v : p.value) v *= kBranchOutputGain;
   }

@@ -6,11 +6,11 @@
 #include <numeric>
 
 #include "checkpoint/weights.h"
-#include "models/image_classifier.h"
+#include "common/random.h"
 #include "media/byte_tokenizer.h"
+#include "models/image_classifier.h"
 #include "models/mask_filler.h"
 #include "models/masked_lm.h"
-#include "training/random.h"
 #include "training/masked_bytes.h"
 #include "training/text_corpus.h"
 

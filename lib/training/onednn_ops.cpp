@@ -1,9 +1,6 @@
 #include "training/onednn_ops.h"
 
-#include <map>
 #include <tuple>
-#include <unordered_map>
-#include <utility>
 
 #include "kernels/runtime.h"
 
@@ -15,66 +12,43 @@ using dnnl::memory;
 using dt = memory::data_type;
 using tag = memory::format_tag;
 
-// A primitive and the memory objects it runs on, handles re-pointed on every call.
-struct Op {
-  dnnl::primitive primitive;
-  std::unordered_map<int, memory> args;  // DNNL_ARG_* → memory with a null handle until the call
-
-  void run(std::initializer_list<std::pair<int, const float*>> pointers) {
-    for (const auto& [arg, pointer] : pointers) args.at(arg).set_data_handle(const_cast<float*>(pointer));
-    dnnl::stream& stream = kernels::thread_stream();
-    primitive.execute(stream, args);
-    stream.wait();
-  }
-};
-
 enum class Kind { GeluForward, GeluBackward, Softmax };
 
-// Thread-local, as for the matrix products (gemm.cpp): concurrent calls never share an Op.
-Op& cached(Kind kind, int64_t rows, int64_t cols) {
-  thread_local std::map<std::tuple<Kind, int64_t, int64_t>, Op> cache;
-  const auto key = std::tuple{kind, rows, cols};
-  if (auto found = cache.find(key); found != cache.end()) return found->second;
+kernels::ReusablePrimitive make_op(Kind kind, int64_t rows, int64_t cols) {
   auto& engine = kernels::cpu_engine();
   const memory::desc md({rows, cols}, dt::f32, tag::ab);  // [rows, cols]
-  dnnl::primitive_attr attr;
-  attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
-  Op op;
-  memory::desc scratchpad;
+  const dnnl::primitive_attr attr = kernels::user_scratchpad();
   const dnnl::eltwise_forward::desc gelu(dnnl::prop_kind::forward_training, dnnl::algorithm::eltwise_gelu_erf, md);
   switch (kind) {
     case Kind::GeluForward: {
       const dnnl::eltwise_forward::primitive_desc pd(gelu, attr, engine);
-      op.primitive = dnnl::eltwise_forward(pd);
-      op.args = {{DNNL_ARG_SRC, memory(md, engine, nullptr)}, {DNNL_ARG_DST, memory(md, engine, nullptr)}};
-      scratchpad = pd.scratchpad_desc();
-      break;
+      return kernels::ReusablePrimitive(dnnl::eltwise_forward(pd), {{DNNL_ARG_SRC, md}, {DNNL_ARG_DST, md}},
+                                        pd.scratchpad_desc());
     }
     case Kind::GeluBackward: {
       const dnnl::eltwise_forward::primitive_desc hint(gelu, engine);
       const dnnl::eltwise_backward::primitive_desc pd(
           dnnl::eltwise_backward::desc(dnnl::algorithm::eltwise_gelu_erf, md, md), attr, engine, hint);
-      op.primitive = dnnl::eltwise_backward(pd);
-      op.args = {{DNNL_ARG_SRC, memory(md, engine, nullptr)},
-                 {DNNL_ARG_DIFF_DST, memory(md, engine, nullptr)},
-                 {DNNL_ARG_DIFF_SRC, memory(md, engine, nullptr)}};
-      scratchpad = pd.scratchpad_desc();
-      break;
+      return kernels::ReusablePrimitive(dnnl::eltwise_backward(pd),
+                                        {{DNNL_ARG_SRC, md}, {DNNL_ARG_DIFF_DST, md}, {DNNL_ARG_DIFF_SRC, md}},
+                                        pd.scratchpad_desc());
     }
-    case Kind::Softmax: {
+    case Kind::Softmax:
+    default: {
       const dnnl::softmax_v2_forward::primitive_desc pd(
           dnnl::softmax_v2_forward::desc(dnnl::prop_kind::forward_training, dnnl::algorithm::softmax_accurate, md, md,
                                          /*axis=*/1),
           attr, engine);
-      op.primitive = dnnl::softmax_v2_forward(pd);
-      op.args = {{DNNL_ARG_SRC, memory(md, engine, nullptr)}, {DNNL_ARG_DST, memory(md, engine, nullptr)}};
-      scratchpad = pd.scratchpad_desc();
-      break;
+      return kernels::ReusablePrimitive(dnnl::softmax_v2_forward(pd), {{DNNL_ARG_SRC, md}, {DNNL_ARG_DST, md}},
+                                        pd.scratchpad_desc());
     }
   }
-  op.args.emplace(DNNL_ARG_SCRATCHPAD, memory(scratchpad, engine));
-  kernels::count_primitive_created();
-  return cache.emplace(key, std::move(op)).first->second;
+}
+
+// Per thread, as for the matrix products (gemm.cpp): concurrent calls never share a primitive.
+kernels::ReusablePrimitive& cached(Kind kind, int64_t rows, int64_t cols) {
+  thread_local kernels::PrimitiveCache<std::tuple<Kind, int64_t, int64_t>> cache;
+  return cache.get({kind, rows, cols}, [&] { return make_op(kind, rows, cols); });
 }
 
 }  // namespace

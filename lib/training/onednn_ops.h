@@ -3,7 +3,7 @@
 // (gelu_op.h, attention_op.h) are the reference the double-precision gradient checks run; these
 // are what the fast path trains with, and tests/unit/test_training_gradients.cpp checks that the
 // two agree within float rounding. Each shape gets its primitive on first use, reused after;
-// like the matrix products, the primitives are kept per thread.
+// like the matrix products, the primitives are kept per thread (kernels::PrimitiveCache).
 #pragma once
 
 #include <cstdint>

@@ -7,6 +7,8 @@
 #include <vector>
 
 #include "checkpoint/config.h"
+#include "perceiver/encoder.h"
+#include "perceiver/tensor_names.h"
 #include "training/train_layer.h"
 
 namespace perceiver::training {
@@ -15,19 +17,12 @@ template <typename T>
 class TrainEncoder {
  public:
   TrainEncoder(ParameterSet<T>& params, const PerceiverConfig& config, int64_t input_channels)
-      : latents_(&params.add("perceiver.embeddings.latents", {config.num_latents, config.d_latents}, Init::Normal)),
-        cross_attention_(params, "perceiver.encoder.cross_attention",
-                         cross_attention_shape(config.d_latents, input_channels, config.qk_channels, config.v_channels,
-                                               config.num_cross_attention_heads,
-                                               config.cross_attention_widening_factor, config.use_query_residual,
-                                               config.cross_attention_shape_for_attention)) {
-    const LayerShape self_shape = self_attention_shape(config.d_latents, config.qk_channels, config.v_channels,
-                                                       config.num_self_attention_heads,
-                                                       config.self_attention_widening_factor);
+      : latents_(&params.add(names::kLatents, {config.num_latents, config.d_latents}, Init::Normal)),
+        cross_attention_(params, names::kEncoderCrossAttention, encoder_cross_attention_shape(config, input_channels)) {
+    const LayerShape self_shape = encoder_self_attention_shape(config);
     for (int64_t block = 0; block < config.num_blocks; ++block)
       for (int64_t i = 0; i < config.num_self_attends_per_block; ++i)
-        self_attends_.push_back(std::make_unique<TrainLayer<T>>(
-            params, "perceiver.encoder.self_attends." + std::to_string(i), self_shape));
+        self_attends_.push_back(std::make_unique<TrainLayer<T>>(params, names::encoder_self_attend(i), self_shape));
   }
 
   int64_t num_latents() const { return latents_->shape[0]; }

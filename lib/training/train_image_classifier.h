@@ -1,24 +1,25 @@
 // The learned-position and Fourier image classifiers with their backward
 // (models/image_classifier.h, docs/spec/preprocessors_postprocessors.md §1.2–§1.3 and §2.2):
 //   learned: per pixel conv1x1 3→256, concatenated with Linear(256→256) of a learned
-//            [S², 256] position table → [B, S², 512];
-//   Fourier: the pixels concatenated with fixed Fourier features (64 bands, max resolution
-//            224×224, as the HF class hard-wires) → [B, H·W, 261]; no parameters, so its
-//            backward only carries gradients past it (to nothing: pixels are data).
-// Then the encoder, one learned query [1, D] through a 1-head cross-attention with query
-// residual, and final_layer D → num_labels.
+//            [S², 256] position table → [B, S², 512] (kLearnedImageChannels = 256);
+//   Fourier: the pixels concatenated with fixed Fourier features (kImageFourierBands = 64
+//            bands, max resolution 224×224, as the HF class hard-wires: checkpoint/config.h)
+//            → [B, H·W, 261]; no parameters, so its backward only carries gradients past it
+//            (to nothing: pixels are data).
+// Then the encoder, one learned query [1, D] through the classifiers' decoder (models/
+// image_classifier.h's classification_decoder_shape: 1 head, query residual, final_layer D →
+// num_labels).
 #pragma once
 
 #include <vector>
 
+#include "models/image_classifier.h"
 #include "perceiver/position_encoding.h"
+#include "perceiver/tensor_names.h"
 #include "training/cross_entropy.h"
 #include "training/train_encoder.h"
 
 namespace perceiver::training {
-
-inline constexpr int64_t kLearnedImageChannels = 256;
-inline constexpr int64_t kFourierImageBands = 64;
 
 inline bool is_learned_image_classifier(const PerceiverConfig& config) {
   return config.architecture == "PerceiverForImageClassificationLearned";
@@ -30,14 +31,12 @@ class TrainImageClassifier {
   explicit TrainImageClassifier(const PerceiverConfig& config)
       : config_(config),
         learned_(is_learned_image_classifier(config)),
-        encoder_(add_preprocessor(config), config, learned_ ? 2 * kLearnedImageChannels
-                                                            : 3 + fourier_channels(2, kFourierImageBands)),
-        query_(&params_.add("perceiver.decoder.decoder.output_position_encodings.position_embeddings",
-                            {1, config.d_latents}, Init::Normal)),
-        decoder_(params_, "perceiver.decoder.decoder.decoding_cross_attention",
-                 cross_attention_shape(config.d_latents, config.d_latents, std::nullopt, std::nullopt, 1, 1, true,
-                                       config.cross_attention_shape_for_attention)),
-        final_layer_(params_, "perceiver.decoder.decoder.final_layer", config.d_latents, config.num_labels()) {
+        encoder_(add_preprocessor(config), config, input_channels()),
+        query_(&params_.add(names::decoder_queries(names::kWrappedDecoder), {1, config.d_latents}, Init::Normal)),
+        decoder_(params_, names::decoding_cross_attention(names::kWrappedDecoder),
+                 decoding_attention_shape(classification_decoder_shape(config))),
+        final_layer_(params_, names::final_layer(names::kWrappedDecoder), config.d_latents,
+                     classification_decoder_shape(config).final_project_channels) {
     if (!learned_ && config.architecture != "PerceiverForImageClassificationFourier")
       fail(ErrorKind::ConfigInvalid, "perceiver-train classify trains PerceiverForImageClassificationLearned or "
                                      "PerceiverForImageClassificationFourier, not " + config.architecture);
@@ -85,17 +84,18 @@ class TrainImageClassifier {
   const std::vector<T>& logits() const { return logits_; }
 
  private:
-  int64_t input_channels() const { return learned_ ? 2 * kLearnedImageChannels : 3 + fourier_channels(2, kFourierImageBands); }
+  int64_t input_channels() const {
+    return learned_ ? 2 * kLearnedImageChannels : 3 + fourier_channels(2, kImageFourierBands);
+  }
 
   // Adds the learned preprocessor's parameters first (HF order) and returns the set.
   ParameterSet<T>& add_preprocessor(const PerceiverConfig& config) {
     if (learned_) {
-      const std::string prefix = "perceiver.input_preprocessor.";
       const int64_t c = kLearnedImageChannels, positions = config.image_size * config.image_size;
-      conv_weight_ = &params_.add(prefix + "convnet_1x1.weight", {c, 3, 1, 1}, Init::FanIn);
-      conv_bias_ = &params_.add(prefix + "convnet_1x1.bias", {c}, Init::Zeros);
-      table_ = &params_.add(prefix + "position_embeddings.position_embeddings", {positions, c}, Init::Normal);
-      projection_ = TrainLinear<T>(params_, prefix + "positions_projection", c, c);
+      conv_weight_ = &params_.add(names::weight(names::kImageConv1x1), {c, 3, 1, 1}, Init::FanIn);
+      conv_bias_ = &params_.add(names::bias(names::kImageConv1x1), {c}, Init::Zeros);
+      table_ = &params_.add(names::kImagePositionTable, {positions, c}, Init::Normal);
+      projection_ = TrainLinear<T>(params_, names::kImagePositionsProjection, c, c);
     }
     return params_;
   }
@@ -124,7 +124,8 @@ class TrainImageClassifier {
       return;
     }
     if (fourier_.empty() || fourier_height_ != height || fourier_width_ != width) {
-      const Tensor features = fourier_features(grid_positions({height, width}), {224, 224}, kFourierImageBands);
+      const Tensor features = fourier_features(grid_positions({height, width}),
+                                               {kImageFourierMaxResolution, kImageFourierMaxResolution}, kImageFourierBands);
       fourier_.assign(features.data<float>(), features.data<float>() + features.numel());  // [M, 258]
       fourier_height_ = height, fourier_width_ = width;
     }

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "perceiver/layer.h"
+#include "perceiver/tensor_names.h"
 #include "training/attention_op.h"
 #include "training/gelu_op.h"
 #include "training/layer_norm_op.h"
@@ -36,9 +37,9 @@ struct TrainLinear {
   int64_t in = 0, out = 0;
 
   TrainLinear() = default;
-  TrainLinear(ParameterSet<T>& params, const std::string& name, int64_t in_features, int64_t out_features)
-      : weight(&shared_parameter(params, name + ".weight", {out_features, in_features}, Init::FanIn)),
-        bias(&shared_parameter(params, name + ".bias", {out_features}, Init::Zeros)),
+  TrainLinear(ParameterSet<T>& params, const std::string& module, int64_t in_features, int64_t out_features)
+      : weight(&shared_parameter(params, names::weight(module), {out_features, in_features}, Init::FanIn)),
+        bias(&shared_parameter(params, names::bias(module), {out_features}, Init::Zeros)),
         in(in_features),
         out(out_features) {}
 
@@ -59,9 +60,9 @@ struct TrainLayerNorm {
   LayerNormStats<T> stats;
 
   TrainLayerNorm() = default;
-  TrainLayerNorm(ParameterSet<T>& params, const std::string& name, int64_t features)
-      : gamma(&shared_parameter(params, name + ".weight", {features}, Init::Ones)),
-        beta(&shared_parameter(params, name + ".bias", {features}, Init::Zeros)),
+  TrainLayerNorm(ParameterSet<T>& params, const std::string& module, int64_t features)
+      : gamma(&shared_parameter(params, names::weight(module), {features}, Init::Ones)),
+        beta(&shared_parameter(params, names::bias(module), {features}, Init::Zeros)),
         dim(features) {}
 
   void forward(const T* x, int64_t rows, T* y) { layer_norm_forward(x, rows, dim, gamma->data(), beta->data(), y, stats); }
@@ -74,16 +75,16 @@ template <typename T>
 class TrainLayer {
  public:
   TrainLayer(ParameterSet<T>& params, const std::string& prefix, const LayerShape& shape) : shape_(shape) {
-    const std::string self = prefix + ".attention.self";
-    layernorm1_ = TrainLayerNorm<T>(params, self + ".layernorm1", shape.q_dim);
-    if (shape.is_cross_attention) layernorm2_ = TrainLayerNorm<T>(params, self + ".layernorm2", shape.kv_dim);
-    query_ = TrainLinear<T>(params, self + ".query", shape.q_dim, shape.qk_channels);
-    key_ = TrainLinear<T>(params, self + ".key", shape.kv_dim, shape.qk_channels);
-    value_ = TrainLinear<T>(params, self + ".value", shape.kv_dim, shape.v_channels);
-    output_ = TrainLinear<T>(params, prefix + ".attention.output.dense", shape.v_channels, shape.q_dim);
-    layernorm_ = TrainLayerNorm<T>(params, prefix + ".layernorm", shape.q_dim);
-    dense1_ = TrainLinear<T>(params, prefix + ".mlp.dense1", shape.q_dim, shape.widening_factor * shape.q_dim);
-    dense2_ = TrainLinear<T>(params, prefix + ".mlp.dense2", shape.widening_factor * shape.q_dim, shape.q_dim);
+    const names::LayerNames name(prefix);  // the names perceiver/layer.cpp takes
+    layernorm1_ = TrainLayerNorm<T>(params, name.layernorm1, shape.q_dim);
+    if (shape.is_cross_attention) layernorm2_ = TrainLayerNorm<T>(params, name.layernorm2, shape.kv_dim);
+    query_ = TrainLinear<T>(params, name.query, shape.q_dim, shape.qk_channels);
+    key_ = TrainLinear<T>(params, name.key, shape.kv_dim, shape.qk_channels);
+    value_ = TrainLinear<T>(params, name.value, shape.kv_dim, shape.v_channels);
+    output_ = TrainLinear<T>(params, name.output, shape.v_channels, shape.q_dim);
+    layernorm_ = TrainLayerNorm<T>(params, name.layernorm, shape.q_dim);
+    dense1_ = TrainLinear<T>(params, name.dense1, shape.q_dim, shape.widening_factor * shape.q_dim);
+    dense2_ = TrainLinear<T>(params, name.dense2, shape.widening_factor * shape.q_dim, shape.q_dim);
   }
 
   const LayerShape& shape() const { return shape_; }

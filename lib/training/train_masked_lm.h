@@ -1,11 +1,13 @@
 // PerceiverForMaskedLM with its backward (models/masked_lm.h, docs/spec/architecture.md): byte
 // embeddings + learned positions → encoder → one query per position (learned) through the
-// language decoder (8 heads, qk 256, v = d_model, no query residual) → logits against the tied
+// language decoder (models/masked_lm.h's language_decoder_shape) → logits against the tied
 // embedding matrix plus embedding_decoder.bias.
 #pragma once
 
 #include <vector>
 
+#include "models/masked_lm.h"
+#include "perceiver/tensor_names.h"
 #include "training/cross_entropy.h"
 #include "training/train_encoder.h"
 
@@ -16,15 +18,14 @@ class TrainMaskedLm {
  public:
   explicit TrainMaskedLm(const PerceiverConfig& config)
       : config_(config),
-        embeddings_(&params_.add("perceiver.input_preprocessor.embeddings.weight", {config.vocab_size, config.d_model},
-                                 Init::Normal)),
-        positions_(&params_.add("perceiver.input_preprocessor.position_embeddings.weight",
-                                {config.max_position_embeddings, config.d_model}, Init::Normal)),
+        embeddings_(&params_.add(names::kTokenEmbeddings, {config.vocab_size, config.d_model}, Init::Normal)),
+        positions_(&params_.add(names::kTextPositions, {config.max_position_embeddings, config.d_model}, Init::Normal)),
         encoder_(params_, config, config.d_model),
-        queries_(&params_.add("perceiver.decoder.output_position_encodings.position_embeddings",
+        queries_(&params_.add(names::decoder_queries(names::kLanguageDecoder),
                               {config.max_position_embeddings, config.d_model}, Init::Normal)),
-        decoder_(params_, "perceiver.decoder.decoding_cross_attention", decoder_shape(config)),
-        output_bias_(&params_.add("embedding_decoder.bias", {config.vocab_size}, Init::Zeros)) {}
+        decoder_(params_, names::decoding_cross_attention(names::kLanguageDecoder),
+                 decoding_attention_shape(language_decoder_shape(config))),
+        output_bias_(&params_.add(names::kEmbeddingDecoderBias, {config.vocab_size}, Init::Zeros)) {}
 
   ParameterSet<T>& parameters() { return params_; }
   const PerceiverConfig& config() const { return config_; }
@@ -77,13 +78,6 @@ class TrainMaskedLm {
   const std::vector<T>& logits() const { return logits_; }
 
  private:
-  static LayerShape decoder_shape(const PerceiverConfig& config) {
-    // Fixed by the HF class, not by config.json (as in models/masked_lm.cpp).
-    return cross_attention_shape(config.d_model, config.d_latents, int64_t{256}, config.d_model, /*heads=*/8,
-                                 /*widening_factor=*/1, /*use_query_residual=*/false,
-                                 config.cross_attention_shape_for_attention);
-  }
-
   PerceiverConfig config_;
   ParameterSet<T> params_;
   Parameter<T>* embeddings_;  // [V, C], also the output projection

@@ -8,8 +8,9 @@
 #include "checkpoint/safetensors.h"
 #include "common/atomic_file.h"
 #include "common/error.h"
+#include "common/random.h"
+#include "perceiver/tensor_names.h"
 #include "training/config_json.h"
-#include "training/random.h"
 
 namespace perceiver::training {
 
@@ -60,32 +61,35 @@ void widen_masked_lm(const std::string& from, const std::string& to, uint64_t se
   const double sqrt_half = std::sqrt(0.5);
   SplitMix64 random(seed);
   std::vector<std::pair<std::string, Tensor>> widened;
+  // Module names followed by "." match their tensors (.weight, .bias) and nothing longer.
+  const std::string query = std::string(names::kQuery) + ".", key = std::string(names::kKey) + ".",
+                    output = std::string(names::kAttentionOutput) + ".", dense2 = std::string(names::kDense2) + ".";
   for (const auto& [name, tensor] : file.tensors) {
     const Tensor* t = &tensor;
-    const bool decoder = contains(name, "perceiver.decoder.");
+    const bool decoder = contains(name, std::string(names::kLanguageDecoder) + ".");
     Tensor out;
-    if (name == "perceiver.input_preprocessor.embeddings.weight" || name == "perceiver.input_preprocessor.position_embeddings.weight" ||
-        name == "perceiver.embeddings.latents") {
+    if (name == names::kTokenEmbeddings || name == names::kTextPositions || name == names::kLatents) {
       out = duplicate(*t, false, true, 1.0);  // [rows, channels]: channels widened
-    } else if (name == "perceiver.decoder.output_position_encodings.position_embeddings") {
+    } else if (name == names::decoder_queries(names::kLanguageDecoder)) {
       out = duplicate(*t, false, true, 1.0);  // only seen through a LayerNorm (no query residual)
-    } else if (name == "embedding_decoder.bias") {
+    } else if (name == names::kEmbeddingDecoderBias) {
       out = t->to_f32();
     } else if (ends_with(name, ".weight") && t->shape().size() == 2) {
       // A linear layer [out, in]: inputs always widened (halved), outputs unless fixed-width.
-      const bool fixed_out = decoder && (contains(name, "attention.self.query.") || contains(name, "attention.self.key."));
+      const bool fixed_out = decoder && (contains(name, query) || contains(name, key));
       double scale = 1.0;  // the 1/2 over the two input copies comes from the split
-      if (!fixed_out && contains(name, "attention.self.query.")) scale *= sqrt_half;
-      if (decoder && (contains(name, "attention.output.dense.") || contains(name, "mlp.dense2."))) scale *= 0.5;
+      if (!fixed_out && contains(name, query)) scale *= sqrt_half;
+      if (decoder && (contains(name, output) || contains(name, dense2))) scale *= 0.5;
       out = duplicate(*t, !fixed_out, true, scale, &random);
     } else if (t->shape().size() == 1) {
       // A bias or LayerNorm parameter of a widened (or fixed-width) output.
       const std::string layer = name.substr(0, name.rfind('.'));
-      const bool fixed_out = decoder && (ends_with(layer, "attention.self.query") || ends_with(layer, "attention.self.key"));
-      const bool layernorm = contains(layer, "layernorm");
+      const bool fixed_out = decoder && (ends_with(layer, names::kQuery) || ends_with(layer, names::kKey));
+      const bool layernorm = contains(layer, names::kLayerNorm);  // layernorm, layernorm1, layernorm2
       double scale = 1.0;
-      if (!layernorm && !fixed_out && ends_with(layer, "attention.self.query")) scale = sqrt_half;
-      if (!layernorm && decoder && (ends_with(layer, "attention.output.dense") || ends_with(layer, "mlp.dense2"))) scale = 0.5;
+      if (!layernorm && !fixed_out && ends_with(layer, names::kQuery)) scale = sqrt_half;
+      if (!layernorm && decoder && (ends_with(layer, names::kAttentionOutput) || ends_with(layer, names::kDense2)))
+        scale = 0.5;
       out = fixed_out ? t->to_f32() : duplicate(*t, false, true, scale);
     } else {
       fail(ErrorKind::ConfigInvalid, from + ": no widening rule for tensor " + name);

@@ -27,6 +27,8 @@
 #include <string>
 #include <vector>
 
+#include "common/random.h"
+
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size);
 
 namespace {
@@ -44,15 +46,12 @@ uint64_t fnv1a(const Bytes& bytes) {
   return hash;
 }
 
-// SplitMix64, as everywhere in the project (training/random.h): the same draws on every platform.
+// SplitMix64, as everywhere in the project (common/random.h): the same draws on every platform.
+// below() is the driver's own, next() % n (not SplitMix64::below's rejection), so every mutant
+// stays the one its --only FILE:M names.
 struct Random {
-  uint64_t state;
-  uint64_t next() {
-    uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-  }
+  perceiver::SplitMix64 generator;
+  uint64_t next() { return generator.next(); }
   size_t below(size_t n) { return n ? static_cast<size_t>(next() % n) : 0; }
 };
 
@@ -202,7 +201,7 @@ struct Mutator {
   }
 
   Bytes mutant(const Bytes& original, uint64_t seed) const {
-    Random random{seed};
+    Random random{perceiver::SplitMix64(seed)};
     Bytes data = original;
     const size_t steps = 1 + random.below(4);
     for (size_t s = 0; s < steps; ++s) mutate_once(data, random);
@@ -291,7 +290,7 @@ int main(int argc, char** argv) {
     const uint64_t file_seed = fnv1a(corpus[f]) ^ seed;
     for (size_t m = 0; m <= mutations; ++m) {  // m = 0: the file as it is
       if (!only.empty() && only != std::string(paths[f]) + ":" + std::to_string(m)) continue;
-      const Bytes input = m == 0 ? corpus[f] : mutator.mutant(corpus[f], file_seed + m * 0x9e3779b97f4a7c15ULL);
+      const Bytes input = m == 0 ? corpus[f] : mutator.mutant(corpus[f], file_seed + m * perceiver::SplitMix64::kGamma);
       std::snprintf(g_label, sizeof g_label, "%s:%zu", paths[f], m);
       g_current = &input;
       alarm(timeout);

@@ -10,13 +10,13 @@
 #include <nlohmann/json.hpp>
 
 #include "checkpoint/weights.h"
+#include "common/random.h"
 #include "media/image.h"
 #include "models/masked_lm.h"
 #include "support/test_support.h"
 #include "training/initialization.h"
 #include "training/masked_lm_task.h"
 #include "training/optimizer.h"
-#include "training/random.h"
 #include "training/train_image_classifier.h"
 #include "training/train_masked_lm.h"
 

@@ -12,13 +12,13 @@
 #include <vector>
 
 #include "common/error.h"
+#include "common/random.h"
 #include "media/byte_tokenizer.h"
 #include "media/image.h"
 #include "media/image_processor.h"
 #include "support/test_support.h"
 #include "training/byte_masking.h"
 #include "training/image_dataset.h"
-#include "training/random.h"
 #include "training/text_corpus.h"
 
 namespace perceiver {
@@ -119,7 +119,7 @@ void check_same_dataset(const training::ImageDataset& a, const training::ImageDa
 // ---- random ------------------------------------------------------------------------------------
 
 TEST_CASE("training data: SplitMix64 matches the reference outputs for seed 0") {
-  training::SplitMix64 random(0);
+  SplitMix64 random(0);
   CHECK(random.next() == 0xe220a8397b1dcdafULL);
   CHECK(random.next() == 0x6e789e6aa1b965f4ULL);
   CHECK(random.next() == 0x06c45d188009454fULL);
@@ -127,10 +127,10 @@ TEST_CASE("training data: SplitMix64 matches the reference outputs for seed 0") 
 }
 
 TEST_CASE("training data: SplitMix64 uniform, below and mix_seed") {
-  training::SplitMix64 a(0);
+  SplitMix64 a(0);
   // uniform() is the first output's top 53 bits scaled by 2^-53.
   CHECK(a.uniform() == static_cast<double>(0xe220a8397b1dcdafULL >> 11) / 9007199254740992.0);
-  training::SplitMix64 random(123);
+  SplitMix64 random(123);
   std::vector<int64_t> histogram(7, 0);  // [6] counts out-of-range draws
   int64_t outside_unit = 0;
   for (int i = 0; i < 60000; ++i) {
@@ -145,10 +145,10 @@ TEST_CASE("training data: SplitMix64 uniform, below and mix_seed") {
   CHECK(random.below(1) == 0);
   CHECK(random.below(0) == 0);
 
-  CHECK(training::mix_seed(1, 2) == training::mix_seed(1, 2));
-  CHECK(training::mix_seed(1, 2) != training::mix_seed(2, 1));
-  CHECK(training::mix_seed(1, 2) != training::mix_seed(1, 3));
-  CHECK(training::mix_seed(0, 0) == training::SplitMix64(training::SplitMix64(0).next()).next());
+  CHECK(mix_seed(1, 2) == mix_seed(1, 2));
+  CHECK(mix_seed(1, 2) != mix_seed(2, 1));
+  CHECK(mix_seed(1, 2) != mix_seed(1, 3));
+  CHECK(mix_seed(0, 0) == SplitMix64(SplitMix64(0).next()).next());
 }
 
 // ---- masking -----------------------------------------------------------------------------------

@@ -6,6 +6,7 @@
 #include <functional>
 #include <vector>
 
+#include "common/random.h"
 #include "kernels/runtime.h"
 #include "training/attention_op.h"
 #include "training/cross_entropy.h"
@@ -13,7 +14,6 @@
 #include "training/initialization.h"
 #include "training/layer_norm_op.h"
 #include "training/linear_op.h"
-#include "training/random.h"
 #include "training/train_image_classifier.h"
 #include "training/train_masked_lm.h"
 

@@ -1,12 +1,14 @@
-// A tiny deterministic random generator for training (masking, shuffling, initialisation):
-// SplitMix64 (Steele, Lea & Flood 2014). Written out here rather than taken from <random> so that
-// every draw — and hence every mask, batch order and initial weight — is the same on every
+// The project's one deterministic random generator: SplitMix64 (Steele, Lea & Flood 2014), and
+// the one Box–Muller transform that turns its draws into normal values. Written out here rather
+// than taken from <random> so that every draw — every mask, batch order and initial weight of
+// perceiver-train, every random_weights() tensor, every fuzz mutation — is the same on every
 // platform and standard library for a given seed.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 
-namespace perceiver::training {
+namespace perceiver {
 
 // SplitMix64's output function: a bijective 64-bit mix (0 maps to 0).
 inline uint64_t splitmix64_mix(uint64_t z) {
@@ -14,6 +16,22 @@ inline uint64_t splitmix64_mix(uint64_t z) {
   z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
   return z ^ (z >> 31);
 }
+
+// Box–Muller (1958): for u1 in (0, 1] and u2 in [0, 1), radius = scale·√(−2 ln u1) and
+// angle = 2π·u2 give first() = radius·cos(angle) and second() = radius·sin(angle), two
+// independent N(0, scale²) values; a caller that wants one takes first() only.
+inline constexpr double kTwoPi = 6.283185307179586;  // 2π rounded to double
+#ifdef M_PI
+static_assert(kTwoPi == 2.0 * M_PI, "2π as the trainer has always computed it");
+#endif
+
+struct BoxMuller {
+  double radius, angle;
+  BoxMuller(double u1, double u2, double scale = 1.0)
+      : radius(scale * std::sqrt(-2.0 * std::log(u1))), angle(kTwoPi * u2) {}
+  double first() const { return radius * std::cos(angle); }
+  double second() const { return radius * std::sin(angle); }
+};
 
 class SplitMix64 {
  public:
@@ -41,6 +59,14 @@ class SplitMix64 {
     }
   }
 
+  // Box–Muller over two draws, u1 = 1 − uniform() (in (0, 1]) first, then u2 = uniform().
+  BoxMuller box_muller(double scale = 1.0) {
+    const double u1 = 1.0 - uniform(), u2 = uniform();
+    return BoxMuller(u1, u2, scale);
+  }
+  // One N(0, std²) value: the cosine of box_muller(std), so two draws per value.
+  double normal(double std = 1.0) { return box_muller(std).first(); }
+
  private:
   uint64_t state_;
 };
@@ -50,4 +76,4 @@ class SplitMix64 {
 // SplitMix64(a) XOR b). Not symmetric: mix_seed(a, b) != mix_seed(b, a) in general.
 inline uint64_t mix_seed(uint64_t a, uint64_t b) { return SplitMix64(SplitMix64(a).next() ^ b).next(); }
 
-}  // namespace perceiver::training
+}  // namespace perceiver
