@@ -15,8 +15,8 @@
 #                                                     (default ~/perceiver-fuzz), never into the
 #                                                     repository
 #
-# TARGETs: safetensors config image flo flowfile audio pytorch pickle (default: all). replay and long
-# configure and build with clang-14 and -DPERCEIVER_FUZZ=ON into DIR (default build-fuzz). The
+# TARGETs: safetensors config image flo flowfile audio pytorch pickle video (default: all). replay
+# and long configure and build with clang-14 and -DPERCEIVER_FUZZ=ON into DIR (default build-fuzz). The
 # committed corpora (tests/fuzz/corpus/<target>/) are only read. Exits non-zero when any target
 # crashes, leaks, times out or gets a sanitizer report (UBSan reports are fatal); the input that
 # did it is saved under <build>/fuzz-artifacts/<target>/ (long: DIR/<target>/) and the last lines
@@ -27,11 +27,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 
-all_targets=(safetensors config image flo flowfile audio pytorch pickle)
+all_targets=(safetensors config image flo flowfile audio pytorch pickle video)
 # -max_len per target: a little above the largest seed, so mutations stay near real file sizes.
-declare -A max_len=([safetensors]=4096 [config]=4096 [image]=16384 [flo]=2048 [flowfile]=1024 [audio]=16384 [pytorch]=8192 [pickle]=4096)
+declare -A max_len=([safetensors]=4096 [config]=4096 [image]=16384 [flo]=2048 [flowfile]=1024 [audio]=16384 [pytorch]=8192 [pickle]=4096 [video]=4096)
 # Mutations per corpus file in `ci` (seed 1): 5–15 s of the sanitizer tree's time per target here.
-declare -A ci_mutations=([safetensors]=16000 [config]=6000 [image]=800 [flo]=20000 [flowfile]=20000 [audio]=5000 [pytorch]=8000 [pickle]=16000)
+declare -A ci_mutations=([safetensors]=16000 [config]=6000 [image]=800 [flo]=20000 [flowfile]=20000 [audio]=5000 [pytorch]=8000 [pickle]=16000 [video]=1500)
 
 usage() {
   sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//' >&2

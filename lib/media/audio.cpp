@@ -136,15 +136,7 @@ Audio read_mono(SNDFILE* file, const SF_INFO& info, const std::string& name, con
     if (static_cast<int64_t>(audio.samples.size()) + got > limits.max_frames)
       fail(ErrorKind::Limit, name + ": more audio frames than the limit of " + std::to_string(limits.max_frames) +
                                  " (raise it with " + limits.flag + ")");
-    for (sf_count_t f = 0; f < got; ++f) {
-      double sum = 0;
-      for (int64_t c = 0; c < channels; ++c) sum += buffer[static_cast<size_t>(f * channels + c)];
-      // A float file can hold NaN or infinity; the model would turn one into NaN everywhere.
-      if (!std::isfinite(sum))
-        fail(ErrorKind::Input, name + ": cannot read audio (a NaN or infinite sample at frame " +
-                                   std::to_string(audio.samples.size()) + ")");
-      audio.samples.push_back(static_cast<float>(sum / static_cast<double>(channels)));
-    }
+    mix_to_mono(buffer.data(), got, channels, audio.samples, name);
   }
   if (sf_error(file) != SF_ERR_NO_ERROR)
     fail(ErrorKind::Input, name + ": cannot read audio (" + sf_strerror(file) + ")");
@@ -153,6 +145,23 @@ Audio read_mono(SNDFILE* file, const SF_INFO& info, const std::string& name, con
                                std::to_string(info.frames) + " frames decoded)");
   return audio;
 }
+
+}  // namespace
+
+void mix_to_mono(const float* interleaved, int64_t frames, int64_t channels, std::vector<float>& mono,
+                 const std::string& name) {
+  for (int64_t f = 0; f < frames; ++f) {
+    double sum = 0;
+    for (int64_t c = 0; c < channels; ++c) sum += interleaved[f * channels + c];
+    // A float file can hold NaN or infinity; the model would turn one into NaN everywhere.
+    if (!std::isfinite(sum))
+      fail(ErrorKind::Input, name + ": cannot read audio (a NaN or infinite sample at frame " +
+                                 std::to_string(mono.size()) + ")");
+    mono.push_back(static_cast<float>(sum / static_cast<double>(channels)));
+  }
+}
+
+namespace {
 
 constexpr double kPi = 3.14159265358979323846;
 

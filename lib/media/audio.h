@@ -41,6 +41,13 @@ Audio load_audio(const std::string& path, const AudioLimits& limits = {});
 // copied); `name` starts every message. Same checks and errors as load_audio.
 Audio decode_audio(const uint8_t* bytes, size_t size, const std::string& name, const AudioLimits& limits = {});
 
+// Appends `frames` frames of `channels` interleaved samples to `mono`, each frame mixed to one
+// sample by averaging its channels (summed in double): the mix every reader here uses (libsndfile
+// files, and media/video_audio.h's decoded audio streams). Error(Input) "<name>: cannot read
+// audio (a NaN or infinite sample at frame N)", N counting from the start of `mono`.
+void mix_to_mono(const float* interleaved, int64_t frames, int64_t channels, std::vector<float>& mono,
+                 const std::string& name);
+
 // Band-limited resampling of mono samples from `from_rate` to `to_rate` (Hz, both > 0). The
 // output has round(n · to_rate / from_rate) samples; a same-rate call returns the input.
 std::vector<float> resample_audio(const std::vector<float>& samples, int64_t from_rate, int64_t to_rate);
