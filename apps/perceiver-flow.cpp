@@ -39,6 +39,7 @@
 #include "media/flow_error_map.h"
 #include "media/flow_formats.h"
 #include "media/flow_metrics.h"
+#include "media/video_reader.h"
 #include "media/image.h"
 #include "models/flow_estimator.h"
 
@@ -62,8 +63,18 @@ struct Options {
   double error_max = 0;
   std::string shard, save_inputs;
   bool quiet = false, skip_existing = false, json = false;
+  int64_t start = 1, every = 1, max_frames = 1'000'000;  // a video's frame selection (1-based, as ffmpeg's %06d)
   cli::ModelOptions model;  // threads, precision, weights-file limits
 };
+
+// A single input with one of these extensions is a video file (FFmpeg decodes it).
+bool is_video_file(const std::string& path) {
+  std::string extension = fs::path(path).extension().string();
+  for (char& c : extension) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (const char* known : {".mp4", ".m4v", ".mkv", ".webm", ".mov", ".avi", ".mpg", ".mpeg", ".ts", ".ogv", ".flv"})
+    if (extension == known) return true;
+  return false;
+}
 
 struct Pair {
   std::string set, group;  // dataset modes: what the metric lines are about
@@ -302,6 +313,104 @@ void write_color_key(const Options& options) {
                                                           : "the edge of the disk is each picture's own scale"}});
 }
 
+// perceiver-flow VIDEO -o DIR/ [--color DIR/]: the flow of every consecutive pair of the selected
+// frames, decoded one after the other (nothing goes to disk first), named NNNNNN.flo / .png
+// after the 1-based number of the pair's first frame, as ffmpeg's %06d numbers extracted frames.
+int run_video(const Options& options) {
+  const std::string& video = options.inputs[0];
+  if (!options.gt.empty() || !options.error_map.empty() || !options.save_inputs.empty() || !options.shard.empty())
+    fail(ErrorKind::Usage, "with a video, --gt, --error-map, --save-inputs and --shard are not available yet "
+                           "(extract the frames, or select them with --start/--frames/--every)");
+  if (options.output.empty() && options.color.empty()) fail(ErrorKind::Usage, "nothing to do: give -o DIR/ and/or --color DIR/");
+  FrameSelection selection;
+  selection.start = options.start;
+  selection.every = options.every;
+  if (!options.frames_dir.empty()) {
+    try {
+      size_t used = 0;
+      selection.count = std::stoll(options.frames_dir, &used);
+      if (used != options.frames_dir.size() || selection.count < 2) throw std::invalid_argument("");
+    } catch (const std::exception&) {
+      fail(ErrorKind::Usage, "--frames '" + options.frames_dir + "': with a video, --frames N is a number of frames (at least 2)");
+    }
+  }
+  for (const std::string* dir : {&options.output, &options.color}) {
+    if (dir->empty()) continue;
+    std::error_code error;
+    fs::create_directories(*dir, error);
+    if (error || !fs::is_directory(*dir)) fail(ErrorKind::Output, *dir + ": cannot create the output directory");
+  }
+  const PerceiverConfig config = load_config((fs::path(options.model_dir) / "config.json").string());
+  if (config.architecture != "PerceiverForOpticalFlow")
+    fail(ErrorKind::ConfigInvalid, options.model_dir + ": holds a " + config.architecture +
+                                       ", perceiver-flow needs a PerceiverForOpticalFlow model");
+  VideoLimits limits;
+  limits.max_pixels = options.max_pixels;
+  limits.max_frames = options.max_frames;
+  VideoReader reader(video, limits, selection);
+  const auto weights = open_model_weights(options.model_dir, options.model.limits);
+  const FlowEstimator estimator(config, *weights);
+  weights->finish();
+
+  const bool color_auto = options.color_max == "auto";
+  if (color_auto && !options.color.empty() && options.output.empty())
+    fail(ErrorKind::Usage, "--color-max auto needs -o: the flows are read back to draw them all with one scale");
+  int64_t expected = reader.info().frame_count;  // pairs to compute, when the header says
+  if (expected > 0) {
+    expected = std::max<int64_t>(0, (expected - selection.start) / selection.every);  // frames after the first
+    if (selection.count > 0) expected = std::min(expected, selection.count - 1);
+  }
+  cli::Progress progress(kProgram, expected > 0 ? static_cast<size_t>(expected) : 0, options.quiet, "pairs");
+  cli::BatchCounts counts;
+  std::vector<std::pair<std::string, std::string>> to_color;  // (flo, png) drawn at the end with one scale
+  VideoFrame first, second;
+  if (!reader.next(first)) fail(ErrorKind::Input, video + ": no frame at or after frame " + std::to_string(selection.start));
+  while (!cli::interrupted() && reader.next(second)) {
+    char stem[32];
+    std::snprintf(stem, sizeof stem, "%06lld", static_cast<long long>(first.number));
+    const std::string flo = options.output.empty() ? "" : (fs::path(options.output) / (std::string(stem) + ".flo")).string();
+    const std::string png = options.color.empty() ? "" : (fs::path(options.color) / (std::string(stem) + ".png")).string();
+    ++counts.total;
+    if (options.skip_existing && cli::outputs_exist({flo, color_auto ? std::string() : png})) {
+      ++counts.skipped;
+    } else {
+      cli::Progress tile_progress(kProgram, 0, options.quiet, std::string("tiles of frame ") + stem);
+      size_t tiles_done = 0;
+      try {
+        const FlowField flow = estimator.estimate(first.image, second.image, [&](size_t done, size_t tiles) {
+          tile_progress.set_total(tiles);
+          tile_progress.advance(done - tiles_done);
+          tiles_done = done;
+          if (done < tiles && cli::interrupted()) throw AbandonedPair{};
+        });
+        tile_progress.finish();
+        if (!flo.empty()) write_flow_file(flo, flow);
+        if (!png.empty() && !color_auto) write_color(options, png, flow, fixed_color_max(options));
+        ++counts.done;
+      } catch (const AbandonedPair&) {
+        break;
+      }
+    }
+    if (color_auto && !png.empty()) to_color.emplace_back(flo, png);
+    progress.advance();
+    first = std::move(second);
+  }
+  progress.finish();
+  if (counts.total == 0) fail(ErrorKind::Input, video + ": the selection holds one frame; a flow needs two");
+  if (!to_color.empty() && !cli::interrupted()) {
+    FloLimits flo_limits;
+    flo_limits.max_pixels = options.max_pixels;
+    double scale = 0;
+    for (const auto& [flo, png] : to_color) scale = std::max(scale, largest_flow_magnitude(read_flow_file(flo, flo_limits)));
+    if (!options.quiet)
+      std::cerr << kProgram << ": colour scale for all " << to_color.size() << " pairs: " << pixels_text(scale) << std::endl;
+    Options quiet_options = options;
+    quiet_options.quiet = true;
+    for (const auto& [flo, png] : to_color) write_color(quiet_options, png, read_flow_file(flo, flo_limits), scale > 0 ? scale : 1);
+  }
+  return cli::finish_batch(kProgram, counts);
+}
+
 int run(const Options& options) {
   cli::apply_model_options(options.model);
   fixed_color_max(options);  // a usage error before any work
@@ -314,6 +423,7 @@ int run(const Options& options) {
     if (nothing_but_key) return cli::kExitOk;  // the key needs no model
   }
   if (options.model_dir.empty()) fail(ErrorKind::Usage, "no model folder: pass -m/--model DIR or set PERCEIVER_FLOW_MODEL");
+  if (options.inputs.size() == 1 && is_video_file(options.inputs[0])) return run_video(options);
   const cli::Shard shard = cli::resolve_shard(options.shard);
   const std::vector<Pair> pairs = cli::select_shard(make_pairs(options), shard);
   const bool batch = options.inputs.empty();
@@ -512,10 +622,20 @@ int main(int argc, char** argv) {
       "(docs/flow.md), and with -o OUT/ write the flows in the dataset's tree and format.",
       kProgram};
   Options options;
-  app.add_option("pair", options.inputs, "FIRST SECOND: the two frames of one pair");
+  app.add_option("pair", options.inputs, "FIRST SECOND: the two frames of one pair, or one VIDEO file (.mp4, .mkv, .webm, .mov, ...)");
   app.add_option("-m,--model", options.model_dir, "model folder (config.json + model.safetensors)")
       ->envname("PERCEIVER_FLOW_MODEL");
-  app.add_option("--frames", options.frames_dir, "a folder of frames: flow for every consecutive pair");
+  app.add_option("--frames", options.frames_dir,
+                 "a folder of frames: flow for every consecutive pair (with a VIDEO: the number of frames to take)");
+  app.add_option("--start", options.start, "VIDEO: the first frame to take (1-based, as ffmpeg's %06d)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--every", options.every, "VIDEO: take every K-th frame from --start on")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--max-frames", options.max_frames, "VIDEO: the most frames a selection may hold")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   app.add_option("--pairs", options.pairs_file, "a list file, one pair per line: FIRST<TAB>SECOND");
   app.add_option("--sintel", options.sintel_dir, "MPI-Sintel's training/ (or test/) folder: evaluate every pair of every scene");
   app.add_option("--pass", options.pass, "Sintel pass: clean, final or both")
