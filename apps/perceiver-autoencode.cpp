@@ -27,7 +27,10 @@
 #include "kernels/runtime.h"
 #include "media/audio.h"
 #include "media/image.h"
+#include "media/video_audio.h"
 #include "media/video_frames.h"
+#include "media/video_reader.h"
+#include "media/video_writer.h"
 #include "models/clip_autoencoder.h"
 
 using namespace perceiver;
@@ -53,6 +56,16 @@ struct Label {
   int64_t id;
   double p;
 };
+
+// --video with one of these extensions is a video file (FFmpeg decodes it, and its own audio
+// track is used when --audio is not given).
+bool is_video_file(const std::string& path) {
+  std::string extension = fs::path(path).extension().string();
+  for (char& c : extension) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (const char* known : {".mp4", ".m4v", ".mkv", ".webm", ".mov", ".avi", ".mpg", ".mpeg", ".ts", ".ogv", ".flv"})
+    if (extension == known) return true;
+  return false;
+}
 
 std::vector<double> softmax(const float* logits, int64_t count) {
   const float peak = *std::max_element(logits, logits + count);
@@ -127,34 +140,57 @@ int run(const Options& options) {
   if (!options.raw.empty()) check_output_path(options.raw);  // before any work
   if (!options.save_inputs.empty()) check_output_path(options.save_inputs);
   // Inputs first, all checked before anything is computed or written.
-  if (options.video.empty()) fail(ErrorKind::Usage, "no video: pass --video DIR (a folder of frames) or --video @LIST");
-  if (options.audio.empty()) fail(ErrorKind::Usage, "no audio: pass --audio FILE (WAV, FLAC or OGG)");
-  const bool is_list = options.video.size() > 1 && options.video[0] == '@';
-  if (!is_list && !fs::is_directory(options.video))
-    fail(ErrorKind::Input, options.video + ": not a directory of frames (give a folder of images, or @LIST: a file with one frame path per line)");
-  cli::InputOptions input_options;
-  input_options.extensions = cli::image_extensions();
-  input_options.program = kProgram;
-  const std::vector<std::string> frames = cli::expand_inputs({options.video}, input_options);
-  if (frames.empty()) fail(ErrorKind::Input, (is_list ? options.video.substr(1) : options.video) + ": no frames (JPEG, PNG, BMP, GIF, TGA or PNM files) found");
+  if (options.video.empty()) fail(ErrorKind::Usage, "no video: pass --video DIR (a folder of frames), --video @LIST or a video file");
+  const bool video_file = is_video_file(options.video);
+  if (options.audio.empty() && !video_file) fail(ErrorKind::Usage, "no audio: pass --audio FILE (WAV, FLAC or OGG)");
+  const std::string audio_source = options.audio.empty() ? options.video : options.audio;  // a video's own track
   ImageLimits image_limits;
   image_limits.max_pixels = options.max_pixels;
-  check_video_frames(frames, image_limits);
+  std::vector<std::string> frames;  // a folder's or list's frame files
+  int64_t frame_count = 0;
+  VideoLimits video_limits;
+  video_limits.max_pixels = options.max_pixels;
+  Rational video_rate{0, 1};
+  if (video_file) {
+    // The frames are decoded as the windows need them; counting them (when the header does not)
+    // means one decoding pass first.
+    VideoReader probe(options.video, video_limits);
+    video_rate = probe.info().frame_rate;
+    frame_count = probe.info().frame_count;
+    if (frame_count < 0) {
+      VideoFrame frame;
+      for (frame_count = 0; probe.next(frame);) ++frame_count;
+    }
+  } else {
+    const bool is_list = options.video.size() > 1 && options.video[0] == '@';
+    if (!is_list && !fs::is_directory(options.video))
+      fail(ErrorKind::Input, options.video + ": not a directory of frames or a video file (give a folder of images, @LIST: a "
+                                             "file with one frame path per line, or a .mp4/.mkv/.webm/.mov file)");
+    cli::InputOptions input_options;
+    input_options.extensions = cli::image_extensions();
+    input_options.program = kProgram;
+    frames = cli::expand_inputs({options.video}, input_options);
+    if (frames.empty()) fail(ErrorKind::Input, (is_list ? options.video.substr(1) : options.video) + ": no frames (JPEG, PNG, BMP, GIF, TGA or PNM files) found");
+    check_video_frames(frames, image_limits);
+    frame_count = static_cast<int64_t>(frames.size());
+  }
 
   AudioLimits audio_limits;
   audio_limits.max_frames = static_cast<int64_t>(options.max_audio_seconds * 192000);  // any rate up to 192 kHz
-  const AudioInfo info = probe_audio(options.audio);
-  if (info.sample_rate > 0 && static_cast<double>(info.frames) > options.max_audio_seconds * static_cast<double>(info.sample_rate))
-    fail(ErrorKind::Limit, options.audio + ": " + seconds_text(static_cast<double>(info.frames) / static_cast<double>(info.sample_rate)) +
-                               " of audio is more than the limit of " + seconds_text(options.max_audio_seconds) +
-                               " (raise it with --max-audio-seconds)");
-  if (info.sample_rate != model_rate && options.no_resample)
-    fail(ErrorKind::Input, options.audio + ": sampled at " + std::to_string(info.sample_rate) + " Hz, but the model takes " +
+  if (!options.audio.empty()) {
+    const AudioInfo info = probe_audio(options.audio);
+    if (info.sample_rate > 0 && static_cast<double>(info.frames) > options.max_audio_seconds * static_cast<double>(info.sample_rate))
+      fail(ErrorKind::Limit, options.audio + ": " + seconds_text(static_cast<double>(info.frames) / static_cast<double>(info.sample_rate)) +
+                                 " of audio is more than the limit of " + seconds_text(options.max_audio_seconds) +
+                                 " (raise it with --max-audio-seconds)");
+  }
+  Audio audio = options.audio.empty() ? load_video_audio(options.video, audio_limits) : load_audio(options.audio, audio_limits);
+  if (audio.sample_rate != model_rate && options.no_resample)
+    fail(ErrorKind::Input, audio_source + ": sampled at " + std::to_string(audio.sample_rate) + " Hz, but the model takes " +
                                std::to_string(model_rate) + " Hz (drop --no-resample to resample it, or give --sample-rate)");
-  Audio audio = load_audio(options.audio, audio_limits);
   if (audio.sample_rate != model_rate) {
     if (!options.quiet)
-      std::cerr << kProgram << ": resampling " << options.audio << " from " << audio.sample_rate << " Hz to " << model_rate
+      std::cerr << kProgram << ": resampling " << audio_source << " from " << audio.sample_rate << " Hz to " << model_rate
                 << " Hz" << std::endl;
     audio.samples = resample_audio(audio.samples, audio.sample_rate, model_rate);
     audio.sample_rate = model_rate;
@@ -166,19 +202,19 @@ int run(const Options& options) {
   const ClipGeometry& g = model.geometry();
 
   // Windows: consecutive, non-overlapping; what does not fill a whole window is dropped.
-  const int64_t video_windows = static_cast<int64_t>(frames.size()) / g.frames;
+  const int64_t video_windows = frame_count / g.frames;
   const int64_t audio_windows = static_cast<int64_t>(audio.samples.size()) / g.samples;
   int64_t windows = std::min(video_windows, audio_windows);
   if (windows == 0)
     fail(ErrorKind::Input, "the clip is shorter than one model window: it needs " + std::to_string(g.frames) + " frames and " +
                                std::to_string(g.samples) + " audio samples (" + seconds_text(static_cast<double>(g.samples) / static_cast<double>(model_rate)) +
-                               " at " + std::to_string(model_rate) + " Hz), got " + std::to_string(frames.size()) +
+                               " at " + std::to_string(model_rate) + " Hz), got " + std::to_string(frame_count) +
                                " frames and " + std::to_string(audio.samples.size()) + " samples");
   if (options.max_windows > 0) windows = std::min(windows, options.max_windows);
   const int64_t used_frames = windows * g.frames, used_samples = windows * g.samples;
-  if (!options.quiet && (static_cast<int64_t>(frames.size()) > used_frames || static_cast<int64_t>(audio.samples.size()) > used_samples))
+  if (!options.quiet && (frame_count > used_frames || static_cast<int64_t>(audio.samples.size()) > used_samples))
     std::cerr << kProgram << ": using " << windows << " window(s) of " << g.frames << " frames: " << used_frames << " of "
-              << frames.size() << " frames and " << used_samples << " of " << audio.samples.size()
+              << frame_count << " frames and " << used_samples << " of " << audio.samples.size()
               << " audio samples (the rest does not fill a window)" << std::endl;
   if (options.compare_frame < 0 || options.compare_frame >= used_frames)
     fail(ErrorKind::Usage, "--compare-frame " + std::to_string(options.compare_frame) + " is outside the " +
@@ -216,6 +252,32 @@ int run(const Options& options) {
       outputs.push_back((fs::path(out_dir) / "frames" / frame_name(index)).string());
     cli::remove_stale_temporaries(outputs);
   }
+  // A video file: the frames are decoded in order as the windows take them; the reconstruction
+  // (with its audio) and the side-by-side comparison are also written as videos at the
+  // source's frame rate.
+  std::unique_ptr<VideoReader> video_reader;
+  std::unique_ptr<VideoWriter> recon_writer, compare_writer;
+  if (video_file) {
+    video_reader = std::make_unique<VideoReader>(options.video, video_limits);
+    if (!out_dir.empty()) {
+      VideoWriterOptions writer_options;
+      writer_options.frame_rate = video_rate.num > 0 ? video_rate : Rational{std::llround(options.fps * 1000), 1000};
+      writer_options.audio_sample_rate = model_rate;
+      recon_writer = std::make_unique<VideoWriter>((fs::path(out_dir) / "reconstruction.mp4").string(), g.width, g.height, writer_options);
+      writer_options.audio_sample_rate = 0;
+      compare_writer = std::make_unique<VideoWriter>((fs::path(out_dir) / "compare.mp4").string(), 2 * g.width + 2, g.height, writer_options);
+    }
+  }
+  const auto frame_name_of = [&](int64_t index) {
+    return video_file ? options.video + " frame " + std::to_string(index + 1) : frames[static_cast<size_t>(index)];
+  };
+  const auto load_frame = [&](int64_t index) {
+    if (!video_file) return load_image(frames[static_cast<size_t>(index)], image_limits);
+    VideoFrame frame;
+    if (!video_reader->next(frame))
+      fail(ErrorKind::Input, options.video + ": the video ended at frame " + std::to_string(index) + " of " + std::to_string(frame_count));
+    return std::move(frame.image);
+  };
   for (int64_t w = 0; w < windows; ++w) {
     // SIGINT/SIGTERM: the clip is abandoned between windows; the frames written so far are whole
     // files, summary.json (which --skip-existing looks for) is not written.
@@ -225,12 +287,12 @@ int run(const Options& options) {
     }
     // The window's frames, fitted to the model's frame size, as [T, 3, H, W] in [0, 1].
     Tensor video = Tensor::f32({g.frames, 3, g.height, g.width});
-    std::vector<Image> inputs;
+    std::vector<Image> inputs, fitted_frames;
     for (int64_t t = 0; t < g.frames; ++t) {
-      const std::string& file = frames[static_cast<size_t>(w * g.frames + t)];
-      const Image fitted = fit_frame(load_image(file, image_limits), g.width, g.height);
+      const Image fitted = fit_frame(load_frame(w * g.frames + t), g.width, g.height);
       frame_to_unit_floats(fitted, video.mutable_data<float>() + t * 3 * pixels);
       if (w * g.frames + t == options.compare_frame) inputs.push_back(fitted);
+      if (compare_writer) fitted_frames.push_back(fitted);
     }
     Tensor window_audio = Tensor::f32({g.samples});
     std::copy_n(audio.samples.begin() + w * g.samples, g.samples, window_audio.mutable_data<float>());
@@ -238,8 +300,9 @@ int run(const Options& options) {
       saved->append(0, video.reshaped({1, g.frames, 3, g.height, g.width}));
       saved->append(1, window_audio.reshaped({1, g.samples, 1}));
       saved->append(2, Tensor::f32({1, g.labels}));
-      const auto first = frames.begin() + w * g.frames;
-      saved_windows.push_back({{"frames", std::vector<std::string>(first, first + g.frames)},
+      std::vector<std::string> names;
+      for (int64_t t = 0; t < g.frames; ++t) names.push_back(frame_name_of(w * g.frames + t));
+      saved_windows.push_back({{"frames", names},
                                {"audio_samples", {w * g.samples, (w + 1) * g.samples}}});
     }
 
@@ -268,6 +331,8 @@ int run(const Options& options) {
         write_png((fs::path(out_dir) / "frames" / frame_name(index)).string(), frame);
         if (index == options.compare_frame)
           write_png((fs::path(out_dir) / "compare.png").string(), side_by_side(inputs.at(0), frame));
+        if (recon_writer) recon_writer->add_frame(frame);
+        if (compare_writer) compare_writer->add_frame(side_by_side(fitted_frames[static_cast<size_t>(t)], frame));
       }
     }
     progress.advance();
@@ -288,10 +353,10 @@ int run(const Options& options) {
   nlohmann::json summary;
   summary["model"] = options.model_dir;
   summary["video"] = options.video;
-  summary["audio"] = options.audio;
+  summary["audio"] = audio_source;
   summary["windows"] = windows;
   summary["frames_used"] = used_frames;
-  summary["frames_total"] = frames.size();
+  summary["frames_total"] = frame_count;
   summary["audio_samples_used"] = used_samples;
   summary["audio_samples_total"] = audio.samples.size();
   summary["sample_rate"] = model_rate;
@@ -327,6 +392,11 @@ int run(const Options& options) {
   }
   text << label_text.str();
 
+  if (recon_writer) {
+    recon_writer->add_audio(recon_audio);
+    recon_writer->finish();
+    compare_writer->finish();
+  }
   if (!out_dir.empty()) {
     write_audio((fs::path(out_dir) / "audio.wav").string(), Audio{model_rate, recon_audio},
                 options.audio_float ? AudioEncoding::Float32 : AudioEncoding::Pcm16);
@@ -336,7 +406,7 @@ int run(const Options& options) {
   }
   if (saved)
     saved->commit({{"tool", kProgram},
-                   {"audio", options.audio},
+                   {"audio", audio_source},
                    {"sample_rate", std::to_string(model_rate)},
                    {"windows", saved_windows.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)},
                    {"layout", "row w of each tensor is window w: inputs.image [frames, 3, H, W] in [0, 1] (the frames "
@@ -365,13 +435,16 @@ int main(int argc, char** argv) {
       "Kinetics-700 labels. Video: a folder of frames (sorted by name) or @LIST; audio: WAV, FLAC or OGG.\n"
       "The clip is cut into windows of num_frames frames (16 for the released model) and their audio;\n"
       "what does not fill a window is dropped. Outputs in -o DIR: frames/NNNNNN.png, audio.wav,\n"
-      "labels.txt, summary.json (PSNR, labels), compare.png (input | reconstruction). docs/autoencode.md.",
+      "labels.txt, summary.json (PSNR, labels), compare.png (input | reconstruction); with a video file\n"
+      "also reconstruction.mp4 (with the reconstructed audio) and compare.mp4. docs/autoencode.md.",
       kProgram};
   Options options;
   app.add_option("-m,--model", options.model_dir, "model folder (config.json + model.safetensors)")
       ->envname("PERCEIVER_AUTOENCODE_MODEL");
-  app.add_option("--video", options.video, "folder of frames (sorted by file name) or @LIST (one path per line)");
-  app.add_option("--audio", options.audio, "audio file (WAV, FLAC, OGG; channels are averaged to mono)");
+  app.add_option("--video", options.video,
+                 "folder of frames (sorted by file name), @LIST (one path per line), or a video file (.mp4, .mkv, .webm, .mov, ...)");
+  app.add_option("--audio", options.audio,
+                 "audio file (WAV, FLAC, OGG; channels are averaged to mono); default with a video file: its own audio track");
   app.add_option("-o,--output", options.output, "output folder (created); without it only the summary is printed");
   app.add_option("--fps", options.fps, "frame rate of the model's video (the released model: 25)")
       ->check(CLI::PositiveNumber)
