@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <sstream>
 
 #include "checkpoint/config.h"
@@ -28,6 +29,7 @@
 #include "media/audio.h"
 #include "media/image.h"
 #include "media/video_audio.h"
+#include "media/labelled_comparison.h"
 #include "media/video_frames.h"
 #include "media/video_reader.h"
 #include "media/video_writer.h"
@@ -257,6 +259,7 @@ int run(const Options& options) {
   // source's frame rate.
   std::unique_ptr<VideoReader> video_reader;
   std::unique_ptr<VideoWriter> recon_writer, compare_writer;
+  std::optional<LabelledComparison> compare_layout;  // compare.mp4's frames
   if (video_file) {
     video_reader = std::make_unique<VideoReader>(options.video, video_limits);
     if (!out_dir.empty()) {
@@ -265,7 +268,9 @@ int run(const Options& options) {
       writer_options.audio_sample_rate = model_rate;
       recon_writer = std::make_unique<VideoWriter>((fs::path(out_dir) / "reconstruction.mp4").string(), g.width, g.height, writer_options);
       writer_options.audio_sample_rate = 0;
-      compare_writer = std::make_unique<VideoWriter>((fs::path(out_dir) / "compare.mp4").string(), 2 * g.width + 2, g.height, writer_options);
+      compare_layout.emplace(g.width, g.height, "input", "reconstruction");
+      compare_writer = std::make_unique<VideoWriter>((fs::path(out_dir) / "compare.mp4").string(), compare_layout->width(),
+                                                     compare_layout->height(), writer_options);
     }
   }
   const auto frame_name_of = [&](int64_t index) {
@@ -332,7 +337,7 @@ int run(const Options& options) {
         if (index == options.compare_frame)
           write_png((fs::path(out_dir) / "compare.png").string(), side_by_side(inputs.at(0), frame));
         if (recon_writer) recon_writer->add_frame(frame);
-        if (compare_writer) compare_writer->add_frame(side_by_side(fitted_frames[static_cast<size_t>(t)], frame));
+        if (compare_writer) compare_writer->add_frame(compare_layout->compose(fitted_frames[static_cast<size_t>(t)], frame));
       }
     }
     progress.advance();

@@ -9,8 +9,11 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <limits>
 #include <iostream>
 #include <memory>
 #include <map>
@@ -40,6 +43,7 @@
 #include "media/flow_formats.h"
 #include "media/flow_metrics.h"
 #include "media/video_reader.h"
+#include "media/video_writer.h"
 #include "media/image.h"
 #include "models/flow_estimator.h"
 
@@ -55,7 +59,7 @@ constexpr const char* kProgram = "perceiver-flow";
 
 struct Options {
   std::string model_dir, frames_dir, pairs_file, sintel_dir, kitti_dir, pass = "clean";
-  std::string output, color, gt, error_map, color_key;
+  std::string output, color, gt, error_map, color_key, color_video;
   std::string flow_format = "flo";  // of the flows in an output folder
   std::vector<std::string> inputs;
   int64_t max_pixels = 100'000'000;
@@ -313,15 +317,24 @@ void write_color_key(const Options& options) {
                                                           : "the edge of the disk is each picture's own scale"}});
 }
 
-// perceiver-flow VIDEO -o DIR/ [--color DIR/]: the flow of every consecutive pair of the selected
-// frames, decoded one after the other (nothing goes to disk first), named NNNNNN.flo / .png
-// after the 1-based number of the pair's first frame, as ffmpeg's %06d numbers extracted frames.
-int run_video(const Options& options) {
-  const std::string& video = options.inputs[0];
-  if (!options.gt.empty() || !options.error_map.empty() || !options.save_inputs.empty() || !options.shard.empty())
-    fail(ErrorKind::Usage, "with a video, --gt, --error-map, --save-inputs and --shard are not available yet "
-                           "(extract the frames, or select them with --start/--frames/--every)");
-  if (options.output.empty() && options.color.empty()) fail(ErrorKind::Usage, "nothing to do: give -o DIR/ and/or --color DIR/");
+// One video of a run (perceiver-flow VIDEO… -o DIR/): where its outputs go. With one video the
+// folders are the ones given; with several, each video has a subfolder of each named after its
+// stem (clip.mp4 -> DIR/clip/NNNNNN.flo) and --color-video is a folder of <stem>.mp4 files.
+struct VideoJob {
+  std::string path, output, color, error_map, gt, color_video;
+  int64_t pairs = -1;  // pairs of its selection, when counted (--shard); -1: not counted
+};
+
+void create_output_folders(const std::vector<std::string>& folders) {
+  for (const std::string& dir : folders) {
+    if (dir.empty()) continue;
+    std::error_code error;
+    fs::create_directories(dir, error);
+    if (error || !fs::is_directory(dir)) fail(ErrorKind::Output, dir + ": cannot create the output directory");
+  }
+}
+
+FrameSelection video_selection(const Options& options) {
   FrameSelection selection;
   selection.start = options.start;
   selection.every = options.every;
@@ -334,82 +347,149 @@ int run_video(const Options& options) {
       fail(ErrorKind::Usage, "--frames '" + options.frames_dir + "': with a video, --frames N is a number of frames (at least 2)");
     }
   }
-  for (const std::string* dir : {&options.output, &options.color}) {
-    if (dir->empty()) continue;
-    std::error_code error;
-    fs::create_directories(*dir, error);
-    if (error || !fs::is_directory(*dir)) fail(ErrorKind::Output, *dir + ": cannot create the output directory");
-  }
-  const PerceiverConfig config = load_config((fs::path(options.model_dir) / "config.json").string());
-  if (config.architecture != "PerceiverForOpticalFlow")
-    fail(ErrorKind::ConfigInvalid, options.model_dir + ": holds a " + config.architecture +
-                                       ", perceiver-flow needs a PerceiverForOpticalFlow model");
+  return selection;
+}
+
+VideoLimits video_limits(const Options& options) {
   VideoLimits limits;
   limits.max_pixels = options.max_pixels;
   limits.max_frames = options.max_frames;
-  VideoReader reader(video, limits, selection);
-  const auto weights = open_model_weights(options.model_dir, options.model.limits);
-  const FlowEstimator estimator(config, *weights);
-  weights->finish();
-
-  const bool color_auto = options.color_max == "auto";
-  if (color_auto && !options.color.empty() && options.output.empty())
-    fail(ErrorKind::Usage, "--color-max auto needs -o: the flows are read back to draw them all with one scale");
-  int64_t expected = reader.info().frame_count;  // pairs to compute, when the header says
-  if (expected > 0) {
-    expected = std::max<int64_t>(0, (expected - selection.start) / selection.every);  // frames after the first
-    if (selection.count > 0) expected = std::min(expected, selection.count - 1);
-  }
-  cli::Progress progress(kProgram, expected > 0 ? static_cast<size_t>(expected) : 0, options.quiet, "pairs");
-  cli::BatchCounts counts;
-  std::vector<std::pair<std::string, std::string>> to_color;  // (flo, png) drawn at the end with one scale
-  VideoFrame first, second;
-  if (!reader.next(first)) fail(ErrorKind::Input, video + ": no frame at or after frame " + std::to_string(selection.start));
-  while (!cli::interrupted() && reader.next(second)) {
-    char stem[32];
-    std::snprintf(stem, sizeof stem, "%06lld", static_cast<long long>(first.number));
-    const std::string flo = options.output.empty() ? "" : (fs::path(options.output) / (std::string(stem) + ".flo")).string();
-    const std::string png = options.color.empty() ? "" : (fs::path(options.color) / (std::string(stem) + ".png")).string();
-    ++counts.total;
-    if (options.skip_existing && cli::outputs_exist({flo, color_auto ? std::string() : png})) {
-      ++counts.skipped;
-    } else {
-      cli::Progress tile_progress(kProgram, 0, options.quiet, std::string("tiles of frame ") + stem);
-      size_t tiles_done = 0;
-      try {
-        const FlowField flow = estimator.estimate(first.image, second.image, [&](size_t done, size_t tiles) {
-          tile_progress.set_total(tiles);
-          tile_progress.advance(done - tiles_done);
-          tiles_done = done;
-          if (done < tiles && cli::interrupted()) throw AbandonedPair{};
-        });
-        tile_progress.finish();
-        if (!flo.empty()) write_flow_file(flo, flow);
-        if (!png.empty() && !color_auto) write_color(options, png, flow, fixed_color_max(options));
-        ++counts.done;
-      } catch (const AbandonedPair&) {
-        break;
-      }
-    }
-    if (color_auto && !png.empty()) to_color.emplace_back(flo, png);
-    progress.advance();
-    first = std::move(second);
-  }
-  progress.finish();
-  if (counts.total == 0) fail(ErrorKind::Input, video + ": the selection holds one frame; a flow needs two");
-  if (!to_color.empty() && !cli::interrupted()) {
-    FloLimits flo_limits;
-    flo_limits.max_pixels = options.max_pixels;
-    double scale = 0;
-    for (const auto& [flo, png] : to_color) scale = std::max(scale, largest_flow_magnitude(read_flow_file(flo, flo_limits)));
-    if (!options.quiet)
-      std::cerr << kProgram << ": colour scale for all " << to_color.size() << " pairs: " << pixels_text(scale) << std::endl;
-    Options quiet_options = options;
-    quiet_options.quiet = true;
-    for (const auto& [flo, png] : to_color) write_color(quiet_options, png, read_flow_file(flo, flo_limits), scale > 0 ? scale : 1);
-  }
-  return cli::finish_batch(kProgram, counts);
+  return limits;
 }
+
+std::vector<VideoJob> make_video_jobs(const Options& options) {
+  if (!options.frames_dir.empty()) video_selection(options);  // a usage error before any work
+  if (options.output.empty() && options.color.empty() && options.gt.empty() && options.color_video.empty() &&
+      options.save_inputs.empty())
+    fail(ErrorKind::Usage, "nothing to do: give -o DIR/, --color DIR/, --color-video FILE.mp4, --gt DIR/ and/or --save-inputs");
+  if (!options.error_map.empty() && options.gt.empty()) fail(ErrorKind::Usage, "--error-map needs --gt (the error is against the ground truth)");
+  const bool several = options.inputs.size() > 1;
+  std::error_code error;
+  const bool color_video_folder = !options.color_video.empty() && (several || fs::is_directory(options.color_video, error));
+  if (!options.color_video.empty() && !color_video_folder) check_output_path(options.color_video);
+  std::map<std::string, std::string> stems;
+  std::vector<VideoJob> jobs;
+  for (const std::string& path : options.inputs) {
+    const std::string name = stem(path);
+    if (several) {
+      const auto [it, added] = stems.emplace(name, path);
+      if (!added)
+        fail(ErrorKind::Usage, "'" + it->second + "' and '" + path + "' would share the output folders " + name +
+                                   "/; give videos with different names");
+    }
+    const auto folder = [&](const std::string& dir) { return dir.empty() || !several ? dir : (fs::path(dir) / name).string(); };
+    VideoJob job{path, folder(options.output), folder(options.color), folder(options.error_map), folder(options.gt), ""};
+    if (!options.color_video.empty())
+      job.color_video = color_video_folder ? (fs::path(options.color_video) / (name + ".mp4")).string() : options.color_video;
+    jobs.push_back(job);
+  }
+  if (color_video_folder) create_output_folders({options.color_video});
+  return jobs;
+}
+
+// Pairs of a video's selection: its selected frames decoded once (converted too: a few
+// milliseconds a frame against seconds for a flow), less one.
+int64_t count_video_pairs(const VideoJob& job, const Options& options) {
+  VideoReader reader(job.path, video_limits(options), video_selection(options));
+  VideoFrame frame;
+  int64_t frames = 0;
+  while (reader.next(frame)) ++frames;
+  return std::max<int64_t>(0, frames - 1);
+}
+
+// Pairs the header of a video promises (0 when it does not say).
+int64_t expected_video_pairs(const VideoInfo& info, const FrameSelection& selection) {
+  if (info.frame_count <= 0) return 0;
+  int64_t pairs = std::max<int64_t>(0, (info.frame_count - selection.start) / selection.every);
+  if (selection.count > 0) pairs = std::min(pairs, selection.count - 1);
+  return pairs;
+}
+
+std::string frame_stem(int64_t number) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%06lld", static_cast<long long>(number));
+  return text;
+}
+
+// The pair of a video starting at frame `first` (its outputs named after it); the frames are
+// named VIDEO:NNNNNN in messages, EPE lines and --save-inputs' metadata.
+Pair video_pair(const VideoJob& job, const Options& options, int64_t first, int64_t second) {
+  const std::string name = frame_stem(first);
+  const auto in = [&](const std::string& dir, const std::string& extension) {
+    return dir.empty() ? dir : (fs::path(dir) / (name + extension)).string();
+  };
+  Pair pair;
+  pair.first = job.path + ":" + name;
+  pair.second = job.path + ":" + frame_stem(second);
+  pair.flo = in(job.output, flow_extension(options));
+  pair.png = in(job.color, ".png");
+  pair.error_png = in(job.error_map, ".png");
+  pair.gt = in(job.gt, ".flo");
+  return pair;
+}
+
+// --color-video: the colour-wheel flow of each pair of one video as one frame of an MP4 at the
+// source frame rate (over --every), all drawn with one scale: --color-max when given (frames are
+// encoded as they come), else the largest flow of the whole clip, known only at its end, so the
+// flows are kept as files until then: the -o .flo files, or a temporary folder beside the video
+// file, removed afterwards. Written whole at finish(), or not at all.
+class ColorVideo {
+ public:
+  ColorVideo(const std::string& path, Rational frame_rate, double fixed_scale)
+      : path_(path), frame_rate_(frame_rate), fixed_scale_(fixed_scale) {}
+  ~ColorVideo() {
+    std::error_code error;
+    if (!temporary_.empty()) fs::remove_all(temporary_, error);
+  }
+  ColorVideo(const ColorVideo&) = delete;
+  ColorVideo& operator=(const ColorVideo&) = delete;
+
+  // The flow of the next pair; `kept` is a .flo file holding it already (or empty).
+  void add(const FlowField& flow, const std::string& kept) {
+    if (!writer_) {
+      VideoWriterOptions writer_options;
+      writer_options.frame_rate = frame_rate_;
+      writer_ = std::make_unique<VideoWriter>(path_, flow.width, flow.height, writer_options);
+    }
+    ++frames_;
+    if (fixed_scale_ > 0) {
+      writer_->add_frame(flow_to_color(flow, fixed_scale_));
+      return;
+    }
+    largest_ = std::max(largest_, largest_flow_magnitude(flow));
+    if (!kept.empty()) {
+      flows_.push_back(kept);
+      return;
+    }
+    if (temporary_.empty()) {
+      std::string pattern = (fs::path(path_).parent_path() / ("." + fs::path(path_).filename().string() + ".flows-XXXXXX")).string();
+      if (pattern.front() != '/' && pattern.rfind(".", 0) != 0) pattern = "./" + pattern;
+      if (!mkdtemp(pattern.data())) fail(ErrorKind::Output, path_ + ": cannot create a temporary folder beside it for the flows");
+      temporary_ = pattern;
+    }
+    flows_.push_back((fs::path(temporary_) / (frame_stem(frames_) + ".flo")).string());
+    write_flow_file(flows_.back(), flow);
+  }
+
+  // Encodes what is left and writes the file; returns the scale used.
+  double finish(const FloLimits& limits) {
+    if (!writer_) fail(ErrorKind::Input, path_ + ": no flow to draw");
+    const double scale = fixed_scale_ > 0 ? fixed_scale_ : (largest_ > 0 ? largest_ : 1);
+    for (const std::string& flo : flows_) writer_->add_frame(flow_to_color(read_flow_file(flo, limits), scale));
+    writer_->finish();
+    return scale;
+  }
+  int64_t frames() const { return frames_; }
+
+ private:
+  std::string path_;
+  Rational frame_rate_;
+  double fixed_scale_, largest_ = 0;
+  std::unique_ptr<VideoWriter> writer_;
+  std::vector<std::string> flows_;
+  std::string temporary_;
+  int64_t frames_ = 0;
+};
 
 int run(const Options& options) {
   cli::apply_model_options(options.model);
@@ -423,10 +503,34 @@ int run(const Options& options) {
     if (nothing_but_key) return cli::kExitOk;  // the key needs no model
   }
   if (options.model_dir.empty()) fail(ErrorKind::Usage, "no model folder: pass -m/--model DIR or set PERCEIVER_FLOW_MODEL");
-  if (options.inputs.size() == 1 && is_video_file(options.inputs[0])) return run_video(options);
+  // One input that is not an image is a video whatever its name (a .m4a without a picture gets
+  // "no video stream"); several are videos when their extensions say so.
+  const auto image_file = [](const std::string& path) {
+    std::string extension = fs::path(path).extension().string();
+    for (char& c : extension) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    const auto known = cli::image_extensions();
+    return std::find(known.begin(), known.end(), extension) != known.end();
+  };
+  size_t videos_given = static_cast<size_t>(std::count_if(options.inputs.begin(), options.inputs.end(), is_video_file));
+  if (options.inputs.size() == 1 && !image_file(options.inputs[0])) videos_given = 1;
+  const bool video = videos_given > 0;
+  if (video && videos_given != options.inputs.size())
+    fail(ErrorKind::Usage, "give two frame files or one or more video files, not both kinds");
+  if (video && (!options.pairs_file.empty() || dataset_mode(options)))
+    fail(ErrorKind::Usage, "video files are not used with --pairs, --sintel or --kitti");
+  if (!video && !options.color_video.empty())
+    fail(ErrorKind::Usage, "--color-video draws the flows of a video file: give one (or use --color DIR/ for PNGs)");
   const cli::Shard shard = cli::resolve_shard(options.shard);
-  const std::vector<Pair> pairs = cli::select_shard(make_pairs(options), shard);
-  const bool batch = options.inputs.empty();
+  std::vector<VideoJob> jobs;
+  std::vector<Pair> pairs;
+  if (video) {
+    jobs = make_video_jobs(options);
+    if (!shard.whole() && !options.color_video.empty())
+      fail(ErrorKind::Usage, "--color-video is not used with --shard: a shard holds only part of the clip's flows");
+  } else {
+    pairs = cli::select_shard(make_pairs(options), shard);
+  }
+  const bool batch = video || options.inputs.empty();
   if (color_auto && batch && !options.color.empty() && options.output.empty())
     fail(ErrorKind::Usage, "--color-max auto needs -o: the flows are read back to draw them all with one scale");
 
@@ -439,6 +543,9 @@ int run(const Options& options) {
     for (const std::string& output : {pair.flo, pair.png, pair.error_png})
       if (!output.empty()) check_output_path(output);
   if (!options.save_inputs.empty()) check_output_path(options.save_inputs);
+  // A single video is opened before the model loads: a file that is not a video fails at once.
+  std::unique_ptr<VideoReader> first_reader;
+  if (jobs.size() == 1 && shard.whole()) first_reader = std::make_unique<VideoReader>(jobs[0].path, video_limits(options), video_selection(options));
   const auto weights = open_model_weights(options.model_dir, options.model.limits);
   const FlowEstimator estimator(config, *weights);
   weights->finish();
@@ -467,10 +574,9 @@ int run(const Options& options) {
   image_limits.max_pixels = options.max_pixels;
   FloLimits flo_limits;
   flo_limits.max_pixels = options.max_pixels;
-  FrameCache frames(image_limits);
   // With --color-max auto the colour pictures are drawn at the end, from the flows written.
   const bool colors_at_end = color_auto && batch && !options.color.empty();
-  if (options.skip_existing) {
+  if (options.skip_existing && !video) {
     std::vector<std::string> outputs;
     for (const Pair& pair : pairs) outputs.push_back(pair.flo), outputs.push_back(pair.png), outputs.push_back(pair.error_png);
     cli::remove_stale_temporaries(outputs);
@@ -481,17 +587,21 @@ int run(const Options& options) {
   if (dataset_mode(options) && !pairs.empty() && !pairs.front().gt.empty())
     report.emplace(std::cout, options.json, kitti, noc);
   cli::BatchCounts counts;
-  counts.total = pairs.size();
-  cli::Progress progress(kProgram, pairs.size(), options.quiet, "pairs");
   size_t evaluated = 0;
   double epe_sum = 0;
   std::vector<const Pair*> to_color;  // colours drawn at the end (--color-max auto)
-  for (const Pair& pair : pairs) {
-    if (cli::interrupted()) break;
+  std::vector<Pair> video_to_color;   // the same for video pairs (made as the frames come)
+
+  // One pair: its frames from `load_frames` (checked to be of one size), its flow computed (or,
+  // with --skip-existing, read back when needed) and its outputs written. False when a signal
+  // abandoned it; `flow_out` gets the flow when there is one.
+  enum class Outcome { Done, Skipped, Failed, Abandoned };
+  const auto handle_pair = [&](const Pair& pair, const std::function<void(Image&, Image&)>& load_frames,
+                               FlowField* flow_out) -> Outcome {
     // --skip-existing: every file asked for is there (and, with ground truth, the flow to measure).
     const std::string color_output = colors_at_end ? std::string() : pair.png;
     const bool skip = options.skip_existing && cli::outputs_exist({pair.flo, color_output, pair.error_png}) &&
-                      (pair.gt.empty() || !pair.flo.empty());
+                      ((pair.gt.empty() && !flow_out) || !pair.flo.empty());
     try {
       std::optional<FlowField> truth, truth_noc;
       auto read_truth = [&](int64_t width, int64_t height) {
@@ -504,17 +614,9 @@ int run(const Options& options) {
                                        "×" + std::to_string(height));
         }
       };
-      // The two frames, checked to be of one size.
-      const auto load_frames = [&](Image& first, Image& second) {
-        first = frames.get(pair.first);  // a copy: the cache may drop it on the next get
-        second = frames.get(pair.second);
-        if (first.width != second.width || first.height != second.height)
-          fail(ErrorKind::Input, "the frames differ in size: " + pair.first + " is " + size_text(first) + ", " +
-                                     pair.second + " is " + size_text(second));
-      };
       FlowField flow;
       if (skip) {
-        if (!pair.gt.empty()) {  // the errors of the existing flow, as the first run printed them
+        if (!pair.gt.empty() || flow_out) {  // the errors of the existing flow, as the first run printed them
           flow = read_flow_file(pair.flo, flo_limits);
           read_truth(flow.width, flow.height);
         }
@@ -529,12 +631,8 @@ int run(const Options& options) {
         read_truth(first.width, first.height);
         if (saved) save_pair(pair, first, second);
         // Only --save-inputs asked for: the model need not run.
-        const bool needs_flow = !pair.flo.empty() || !pair.png.empty() || !pair.error_png.empty() || truth.has_value();
-        if (!needs_flow) {
-          ++counts.done;
-          progress.advance();
-          continue;
-        }
+        const bool needs_flow = !pair.flo.empty() || !pair.png.empty() || !pair.error_png.empty() || truth.has_value() || flow_out;
+        if (!needs_flow) return Outcome::Done;
         // A signal abandons the pair between tiles (a large frame has many): nothing is written.
         // Progress inside one pair too: a pair of large frames has many tiles and takes minutes.
         cli::Progress tile_progress(kProgram, 0, options.quiet, "tiles of " + escape_control(pair.first));
@@ -550,7 +648,6 @@ int run(const Options& options) {
         if (!color_output.empty()) write_color(options, color_output, flow, fixed_color_max(options));
         if (!pair.error_png.empty() && truth) write_error_map(options, pair.error_png, flow, *truth);
       }
-      if (colors_at_end) to_color.push_back(&pair);
       if (truth) {
         FlowErrorSums epe, epe_noc;
         epe.add(flow, *truth);
@@ -564,22 +661,152 @@ int run(const Options& options) {
           if (epe.pixels) epe_sum += epe.epe(), ++evaluated;
         }
       }
-      ++(skip ? counts.skipped : counts.done);
+      if (flow_out) *flow_out = std::move(flow);
+      return skip ? Outcome::Skipped : Outcome::Done;
     } catch (const AbandonedPair&) {
-      break;  // counted as not done by the summary
+      return Outcome::Abandoned;  // counted as not done by the summary
     } catch (const Error& e) {
       if (!batch || (e.kind() != ErrorKind::Input && e.kind() != ErrorKind::Limit)) throw;
-      ++counts.failed;
       std::string message = e.what();
       auto starts_with = [&](const std::string& path) { return !path.empty() && message.rfind(path, 0) == 0; };
       if (!starts_with(pair.first) && !starts_with(pair.second) && !starts_with(pair.gt) && !starts_with(pair.gt_noc) &&
           message.find(pair.first) == std::string::npos)
         message = pair.first + ", " + pair.second + ": " + message;
       cli::report_input_error(kProgram, message);
+      return Outcome::Failed;
     }
-    progress.advance();
+  };
+  const auto count = [&](Outcome outcome) {
+    ++counts.total;
+    if (outcome == Outcome::Done) ++counts.done;
+    if (outcome == Outcome::Skipped) ++counts.skipped;
+    if (outcome == Outcome::Failed) ++counts.failed;
+  };
+
+  if (!video) {
+    FrameCache frames(image_limits);
+    cli::Progress progress(kProgram, pairs.size(), options.quiet, "pairs");
+    for (const Pair& pair : pairs) {
+      if (cli::interrupted()) break;
+      const Outcome outcome = handle_pair(
+          pair,
+          [&](Image& first, Image& second) {
+            first = frames.get(pair.first);  // a copy: the cache may drop it on the next get
+            second = frames.get(pair.second);
+            if (first.width != second.width || first.height != second.height)
+              fail(ErrorKind::Input, "the frames differ in size: " + pair.first + " is " + size_text(first) + ", " +
+                                         pair.second + " is " + size_text(second));
+          },
+          nullptr);
+      if (outcome == Outcome::Abandoned) break;
+      count(outcome);
+      if (colors_at_end && outcome != Outcome::Failed) to_color.push_back(&pair);
+      progress.advance();
+    }
+    progress.finish();
+    counts.total = pairs.size();
+  } else {
+    // --shard takes a block of all the videos' pairs, in order: each video's selection is
+    // decoded once first to count them.
+    const FrameSelection selection = video_selection(options);
+    cli::Range range{0, std::numeric_limits<size_t>::max()};
+    size_t expected = 0;
+    if (!shard.whole()) {
+      size_t total = 0;
+      for (VideoJob& job : jobs) {
+        try {
+          job.pairs = count_video_pairs(job, options);
+        } catch (const Error& e) {
+          if (e.kind() != ErrorKind::Input && e.kind() != ErrorKind::Limit) throw;
+          job.pairs = 0;  // reported by the shard that would have its pairs: the first one
+          if (shard.index == 0) cli::report_input_error(kProgram, e.what()), ++counts.total, ++counts.failed;
+        }
+        total += static_cast<size_t>(job.pairs);
+      }
+      range = cli::shard_range(total, shard);
+      expected = range.size();
+    } else if (first_reader) {
+      expected = static_cast<size_t>(expected_video_pairs(first_reader->info(), selection));
+    }
+    cli::Progress progress(kProgram, expected, options.quiet, "pairs");
+    size_t index = 0;  // of the next pair over all the videos
+    bool abandoned = false;
+    for (VideoJob& job : jobs) {
+      if (abandoned || cli::interrupted()) break;
+      if (job.pairs >= 0 && (index >= range.end || index + static_cast<size_t>(job.pairs) <= range.begin)) {
+        index += static_cast<size_t>(job.pairs);  // none of its pairs is in this shard
+        continue;
+      }
+      int64_t failed = 0, pairs_of_video = 0;
+      try {
+        std::unique_ptr<VideoReader> reader = std::move(first_reader);
+        if (!reader) reader = std::make_unique<VideoReader>(job.path, video_limits(options), selection);
+        const VideoInfo& info = reader->info();
+        create_output_folders({job.output, job.color, job.error_map});  // once the file is known to be a video
+        std::optional<ColorVideo> color_video;
+        if (!job.color_video.empty()) {
+          Rational rate = info.frame_rate.num > 0 && info.frame_rate.den > 0 ? info.frame_rate : Rational{25, 1};
+          rate.den *= selection.every;  // one flow per selected frame
+          color_video.emplace(job.color_video, rate, fixed_color_max(options));
+        }
+        if (job.pairs < 0 && !shard.whole()) job.pairs = 0;
+        VideoFrame first, second;
+        if (!reader->next(first)) fail(ErrorKind::Input, job.path + ": no frame at or after frame " + std::to_string(selection.start));
+        while (!cli::interrupted() && index < range.end && reader->next(second)) {
+          ++pairs_of_video;
+          if (range.contains(index++)) {
+            Pair pair = video_pair(job, options, first.number, second.number);
+            if (options.skip_existing) cli::remove_stale_temporaries({pair.flo, pair.png, pair.error_png});
+            FlowField flow;
+            const Outcome outcome = handle_pair(
+                pair,
+                [&](Image& a, Image& b) {
+                  a = first.image;
+                  b = second.image;
+                },
+                color_video ? &flow : nullptr);
+            if (outcome == Outcome::Abandoned) {
+              ++counts.total;  // not done: the summary says so
+              abandoned = true;
+              break;
+            }
+            count(outcome);
+            failed += outcome == Outcome::Failed;
+            if (color_video && outcome != Outcome::Failed) {
+              const bool kept = !pair.flo.empty() && options.flow_format == "flo";
+              color_video->add(flow, kept ? pair.flo : std::string());
+            }
+            if (colors_at_end && outcome != Outcome::Failed) video_to_color.push_back(pair);
+            progress.advance();
+          }
+          first = std::move(second);
+        }
+        if (pairs_of_video == 0 && !abandoned && !cli::interrupted())
+          fail(ErrorKind::Input, job.path + ": the selection holds one frame; a flow needs two");
+        if (color_video && !abandoned && !cli::interrupted()) {
+          if (failed > 0) {
+            cli::report_input_error(kProgram, job.color_video + ": not written: " + std::to_string(failed) +
+                                                  " of the video's pairs failed (above)");
+          } else {
+            const double scale = color_video->finish(flo_limits);
+            if (!options.quiet)
+              std::cerr << kProgram << ": " << escape_control(job.color_video) << ": " << color_video->frames()
+                        << " frames, colour scale " << pixels_text(scale) << " for all of them" << std::endl;
+          }
+        }
+      } catch (const Error& e) {
+        // A video that cannot be read: with several, one line and on to the next.
+        if (jobs.size() == 1 || (e.kind() != ErrorKind::Input && e.kind() != ErrorKind::Limit)) throw;
+        cli::report_input_error(kProgram, e.what());
+        ++counts.total, ++counts.failed;
+        if (job.pairs > pairs_of_video) index += static_cast<size_t>(job.pairs - pairs_of_video);  // keep the shard's count
+      }
+    }
+    progress.finish();
+    // Stopped by a signal: the pairs still to come are not counted, but the run is not complete.
+    if (cli::interrupted() && counts.complete()) ++counts.total;
+    for (const Pair& pair : video_to_color) to_color.push_back(&pair);
   }
-  progress.finish();
   if (report) report->finish();
   if (!options.gt.empty() && evaluated > 0)
     std::cout << "mean\t" << evaluated << " pairs\t" << format_epe(epe_sum / static_cast<double>(evaluated)) << std::endl;
@@ -603,6 +830,7 @@ int run(const Options& options) {
                    {"layout", "inputs[start + k] is tile k of the pair, the tile at (y0, x0) = tiles[k] of its first "
                               "frame, [2 frames, 27 patch channels, tile height, tile width]; pairs that fail are left out"}});
   return cli::finish_batch(kProgram, counts, shard);
+
 }
 
 }  // namespace
@@ -648,6 +876,9 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"flo", "png", "npy"}))
       ->capture_default_str();
   app.add_option("--color", options.color, "colour-wheel PNG (one pair) or directory for them");
+  app.add_option("--color-video", options.color_video,
+                 "VIDEO: the colour-wheel flows as an MP4 at the source frame rate, one scale for the whole clip "
+                 "(--color-max, else the clip's largest flow; printed); with several videos a folder of <stem>.mp4");
   app.add_option("--color-max", options.color_max,
                  "flow magnitude (pixels) drawn at full saturation; auto: one scale, the largest flow of all pairs "
                  "(default: each picture's largest)");

@@ -4,8 +4,8 @@
 # the same function; docs/training.md), then trained on the same mixed corpus and mixture of
 # masking rules: a fresh AdamW state, 300 warm-up steps to a peak of 2e-4 (a peak of 4e-4 first undid
 # some of what stage 4 had learned: held-out accuracy fell from 37.6 % to 34 % in 2,000 steps) and a cosine to 0 over
-# 30,000 steps of 16 windows, seed 5, two threads, in two invocations of at most 15,000 steps
-# (each under 70 minutes here, alone): the first as below, the second with `--resume` added.
+# 12,000 steps of 16 windows, seed 5, one thread (THREADS; the other core stays free for other
+# work), in one invocation of about 100 minutes here; an interrupted run goes on with `--resume`.
 # Writes WIDE (default runs/byte-mlm-stage4-wide) and OUT (default runs/byte-mlm-stage5).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -16,5 +16,5 @@ data=${DATA:-runs/data/byte-mlm}
 [[ -d $data ]] || bash models/training/byte-mlm-corpus.sh "$data"
 [[ -f $wide/model.safetensors ]] || build/apps/perceiver-train widen -m "$from" -o "$wide"
 build/apps/perceiver-train mlm --data "$data" --from "$wide" --masking mixture \
-  --batch 16 --steps 30000 --stop-after 15000 --warmup 300 --lr 2e-4 --log-every 50 \
-  --eval-every 1000 --save-every 500 --eval-windows 512 --seed 5 -t 2 -o "$out" --plot "$out/curve.svg" "${@:2}"
+  --batch 16 --steps 12000 --warmup 300 --lr 2e-4 --log-every 50 \
+  --eval-every 1000 --save-every 500 --eval-windows 512 --seed 5 -t "${THREADS:-1}" -o "$out" --plot "$out/curve.svg" "${@:2}"

@@ -57,7 +57,18 @@ TEST_CASE("perceiver-autoencode --video FILE: frames and the file's own audio as
   }
   CHECK(frames == 4);
   VideoReader compare(dir + "/a/compare.mp4");
-  CHECK(compare.info().width >= 2 * 8 + 2);
+  // Input | reconstruction under their labels: the 8×8 frames enlarged 11× for "reconstruction".
+  CHECK(compare.info().width == 2 * 88 + 2);
+  CHECK(compare.info().height == 88 + 11 + 1);  // padded to an even height by the writer (yuv420p)
+  int compare_frames = 0;
+  for (VideoFrame frame; compare.next(frame);) {
+    int64_t bright = 0;  // label pixels in the black strip
+    for (int64_t y = 0; y < 11; ++y)
+      for (int64_t x = 0; x < frame.image.width; ++x) bright += frame.image.rgb[static_cast<size_t>((y * frame.image.width + x) * 3)] > 128;
+    CHECK(bright > 40);
+    ++compare_frames;
+  }
+  CHECK(compare_frames == 4);
   CHECK_FALSE(fs::exists(dir + "/b/reconstruction.mp4"));  // frame folders keep today's outputs
 
   // No audio track and no --audio: one line naming the file, exit 7.
