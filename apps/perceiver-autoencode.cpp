@@ -60,15 +60,6 @@ struct Label {
 };
 
 // --video with one of these extensions is a video file (FFmpeg decodes it, and its own audio
-// track is used when --audio is not given).
-bool is_video_file(const std::string& path) {
-  std::string extension = fs::path(path).extension().string();
-  for (char& c : extension) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  for (const char* known : {".mp4", ".m4v", ".mkv", ".webm", ".mov", ".avi", ".mpg", ".mpeg", ".ts", ".ogv", ".flv"})
-    if (extension == known) return true;
-  return false;
-}
-
 std::vector<double> softmax(const float* logits, int64_t count) {
   const float peak = *std::max_element(logits, logits + count);
   std::vector<double> p(static_cast<size_t>(count));
@@ -143,7 +134,12 @@ int run(const Options& options) {
   if (!options.save_inputs.empty()) check_output_path(options.save_inputs);
   // Inputs first, all checked before anything is computed or written.
   if (options.video.empty()) fail(ErrorKind::Usage, "no video: pass --video DIR (a folder of frames), --video @LIST or a video file");
-  const bool video_file = is_video_file(options.video);
+  // --video: a folder of frames, @LIST, or a video file (by its extension, or any other file
+  // that is there and not a folder).
+  std::error_code error;
+  const bool video_file = has_video_extension(options.video) ||
+                          (!options.video.empty() && options.video[0] != '@' && fs::exists(options.video, error) &&
+                           !fs::is_directory(options.video, error));
   if (options.audio.empty() && !video_file) fail(ErrorKind::Usage, "no audio: pass --audio FILE (WAV, FLAC or OGG)");
   const std::string audio_source = options.audio.empty() ? options.video : options.audio;  // a video's own track
   ImageLimits image_limits;

@@ -71,15 +71,6 @@ struct Options {
   cli::ModelOptions model;  // threads, precision, weights-file limits
 };
 
-// A single input with one of these extensions is a video file (FFmpeg decodes it).
-bool is_video_file(const std::string& path) {
-  std::string extension = fs::path(path).extension().string();
-  for (char& c : extension) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  for (const char* known : {".mp4", ".m4v", ".mkv", ".webm", ".mov", ".avi", ".mpg", ".mpeg", ".ts", ".ogv", ".flv"})
-    if (extension == known) return true;
-  return false;
-}
-
 struct Pair {
   std::string set, group;  // dataset modes: what the metric lines are about
   std::string first, second;
@@ -511,7 +502,7 @@ int run(const Options& options) {
     const auto known = cli::image_extensions();
     return std::find(known.begin(), known.end(), extension) != known.end();
   };
-  size_t videos_given = static_cast<size_t>(std::count_if(options.inputs.begin(), options.inputs.end(), is_video_file));
+  size_t videos_given = static_cast<size_t>(std::count_if(options.inputs.begin(), options.inputs.end(), has_video_extension));
   if (options.inputs.size() == 1 && !image_file(options.inputs[0])) videos_given = 1;
   const bool video = videos_given > 0;
   if (video && videos_given != options.inputs.size())

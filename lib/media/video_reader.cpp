@@ -1,5 +1,7 @@
 #include "media/video_reader.h"
 
+#include <cctype>
+
 extern "C" {
 #include <libavutil/pixdesc.h>
 }
@@ -162,6 +164,16 @@ void VideoReader::State::finished_without_frames() {
   if (decoded == 0) fail(ErrorKind::Input, name() + ": the video stream has no frames");
   fail(ErrorKind::Input, name() + ": no frame selected: the video has " + std::to_string(decoded) +
                              " frames and the selection starts at frame " + std::to_string(selection.start));
+}
+
+bool has_video_extension(const std::string& path) {
+  const size_t dot = path.find_last_of("./");
+  if (dot == std::string::npos || path[dot] != '.') return false;
+  std::string extension = path.substr(dot);
+  for (char& c : extension) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (const char* known : {".mp4", ".m4v", ".mkv", ".webm", ".mov", ".avi", ".mpg", ".mpeg", ".ts", ".ogv", ".flv"})
+    if (extension == known) return true;
+  return false;
 }
 
 VideoReader::VideoReader(const std::string& path, const VideoLimits& limits, const FrameSelection& selection)

@@ -64,6 +64,10 @@ struct VideoFrame {
 //   ("size changes mid-stream"), a stream of zero frames, or a selection that starts past the
 //   last frame; Error(Limit) before converting a selected frame past limits.max_frames.
 // FFmpeg prints nothing: its messages are kept, and the last one is part of an Error's text.
+// True when `path` ends in an extension of a common video container (.mp4 .m4v .mkv .webm .mov
+// .avi .mpg .mpeg .ts .ogv .flv, any case): how the tools tell a video among several inputs.
+bool has_video_extension(const std::string& path);
+
 class VideoReader {
  public:
   explicit VideoReader(const std::string& path, const VideoLimits& limits = {}, const FrameSelection& selection = {});

@@ -71,6 +71,14 @@ TEST_CASE("perceiver-autoencode --video FILE: frames and the file's own audio as
   CHECK(compare_frames == 4);
   CHECK_FALSE(fs::exists(dir + "/b/reconstruction.mp4"));  // frame folders keep today's outputs
 
+  // An audio-only file as --video: no video stream, one line, exit 7, nothing written.
+  const std::string sound = test::make_clip("only-sound.m4a", "-f lavfi -i sine=duration=0.5 -c:a aac");
+  const test::CommandResult audio_only = test::run_command(autoencode("--video " + sound + " -o " + dir + "/d"));
+  CHECK(audio_only.exit_code == 7);
+  CHECK(test::count_lines(audio_only.err) == 1);
+  CHECK(audio_only.err.find("no video stream") != std::string::npos);
+  CHECK_FALSE(fs::exists(dir + "/d/summary.json"));
+
   // No audio track and no --audio: one line naming the file, exit 7.
   const std::string silent = test::make_clip("silent.mkv", test::pattern(16, 12, 4) + " -c:v ffv1");
   const test::CommandResult no_audio = test::run_command(autoencode("--video " + silent + " -o " + dir + "/c"));

@@ -199,6 +199,18 @@ TEST_CASE("perceiver-flow VIDEO…: several videos in one batch go on past a bad
   REQUIRE(second.exit_code == 0);
   CHECK_FALSE(fs::exists(dir + "/second/batch-a/000001.flo"));  // block 0 holds pairs 1–3 of a
   CHECK(fs::exists(dir + "/second/batch-b/000001.flo"));
+  // A video cut short mid-stream: its pairs up to the cut are written, one line names it, and
+  // the next video is still done.
+  const std::string fast = test::make_clip("fast.mp4", "-i '" + a + "' -c copy -movflags +faststart");
+  const std::string fast_bytes = test::read_bytes(fast);
+  test::write_bytes(dir + "/cut.mp4", fast_bytes.substr(0, fast_bytes.size() * 3 / 4));
+  const test::CommandResult cut = test::run_command(flow_cmd(dir + "/cut.mp4 " + b + " -o " + dir + "/after-cut"));
+  CAPTURE(cut.err);
+  CHECK(cut.exit_code == 10);
+  CHECK(cut.err.find("error: " + dir + "/cut.mp4") != std::string::npos);
+  CHECK(cut.err.find("error:") == cut.err.rfind("error:"));  // one error line, then the summary
+  CHECK(fs::exists(dir + "/after-cut/batch-b/000002.flo"));
+
   // Two videos of one stem would share folders: a usage error before any work.
   CHECK(test::run_command(flow_cmd(a + " " + dir + "/x/batch-a.mov -o " + dir + "/clash")).exit_code == 2);
 }
