@@ -34,6 +34,7 @@
 #include "media/video_reader.h"
 #include "media/video_writer.h"
 #include "models/clip_autoencoder.h"
+#include "models/top_labels.h"
 
 using namespace perceiver;
 namespace fs = std::filesystem;
@@ -54,30 +55,7 @@ struct Options {
   cli::ModelOptions model;  // threads, precision, weights-file limits
 };
 
-struct Label {
-  int64_t id;
-  double p;
-};
-
-// --video with one of these extensions is a video file (FFmpeg decodes it, and its own audio
-std::vector<double> softmax(const float* logits, int64_t count) {
-  const float peak = *std::max_element(logits, logits + count);
-  std::vector<double> p(static_cast<size_t>(count));
-  double sum = 0;
-  for (int64_t i = 0; i < count; ++i) sum += p[static_cast<size_t>(i)] = std::exp(static_cast<double>(logits[i]) - peak);
-  for (double& v : p) v /= sum;
-  return p;
-}
-
-std::vector<Label> top_labels(const std::vector<double>& p, int64_t k) {
-  std::vector<Label> labels;
-  for (size_t i = 0; i < p.size(); ++i) labels.push_back({static_cast<int64_t>(i), p[i]});
-  const size_t keep = k <= 0 ? labels.size() : std::min(labels.size(), static_cast<size_t>(k));
-  std::partial_sort(labels.begin(), labels.begin() + static_cast<std::ptrdiff_t>(keep), labels.end(),
-                    [](const Label& a, const Label& b) { return a.p > b.p || (a.p == b.p && a.id < b.id); });
-  labels.resize(keep);
-  return labels;
-}
+using Label = LabelScore;
 
 // PSNR as JSON: a number, or null when infinite (identical) or undefined.
 nlohmann::json psnr_json(double db) { return std::isfinite(db) ? nlohmann::json(db) : nlohmann::json(nullptr); }

@@ -29,6 +29,7 @@
 #include "models/finite_output.h"
 #include "models/image_classifier.h"
 #include "models/text_classifier.h"
+#include "models/top_labels.h"
 #include "common/input_file.h"
 #include "media/byte_tokenizer.h"
 
@@ -53,24 +54,7 @@ struct Options {
 
 constexpr uint64_t kMaxTextBytes = uint64_t{64} << 20;  // one text input (file or stdin)
 
-struct Label {
-  int64_t id;
-  double p;
-};
-
-// Softmax over the logits, then the k most probable (k = 0: all), p descending.
-std::vector<Label> top_labels(const float* logits, int64_t count, int64_t k) {
-  const float peak = *std::max_element(logits, logits + count);
-  double sum = 0;
-  for (int64_t i = 0; i < count; ++i) sum += std::exp(static_cast<double>(logits[i]) - peak);
-  std::vector<Label> labels;
-  for (int64_t i = 0; i < count; ++i) labels.push_back({i, std::exp(static_cast<double>(logits[i]) - peak) / sum});
-  const int64_t keep = k <= 0 ? count : std::min(k, count);
-  std::partial_sort(labels.begin(), labels.begin() + keep, labels.end(),
-                    [](const Label& a, const Label& b) { return a.p > b.p || (a.p == b.p && a.id < b.id); });
-  labels.resize(static_cast<size_t>(keep));
-  return labels;
-}
+using Label = LabelScore;
 
 // Formats results in one of the three formats, in input order, into a cli::ResultOutput.
 class ResultWriter {

@@ -91,7 +91,8 @@ std::string megabytes(uint64_t bytes) {
 
 int main(int argc, char** argv) {
   CLI::App app{"Convert a Perceiver IO checkpoint folder (pytorch_model.bin, safetensors, sharded) into "
-               "model.safetensors + config.json, verified by reading it back."};
+               "model.safetensors + config.json, verified by reading it back.",
+               "perceiver-convert"};
   std::string model_dir, out_dir, dtype_text = "f32";
   bool quiet = false;
   app.add_option("-m,--model", model_dir, "source model folder (config.json + any supported weights)")->required();

@@ -161,7 +161,8 @@ int run(Options options) {
   if (options.model_dir.empty()) {
     options.model_dir = cli::shipped_model_dir("byte-mlm");
     if (options.model_dir.empty())
-      fail(ErrorKind::Usage, "no model folder: pass -m/--model DIR or set PERCEIVER_MLM_MODEL");
+      fail(ErrorKind::Usage, "no model folder: pass -m/--model DIR or set PERCEIVER_MLM_MODEL (no shipped model byte-mlm: " +
+                                 cli::shipped_model_search_text("byte-mlm") + ")");
     if (!options.quiet)
       std::fprintf(stderr, "%s: no --model given: using the small shipped model %s (models/README.md)\n", kProgram,
                    escape_control(options.model_dir).c_str());

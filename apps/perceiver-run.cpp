@@ -14,7 +14,7 @@
 using namespace perceiver;
 
 int main(int argc, char** argv) {
-  CLI::App app{"Run a Perceiver IO model folder on raw input tensors (safetensors in, safetensors out)."};
+  CLI::App app{"Run a Perceiver IO model folder on raw input tensors (safetensors in, safetensors out).", "perceiver-run"};
   std::string model_dir, inputs_path, outputs_path, intermediates_path;
   cli::ModelOptions model_options;
   app.add_option("-m,--model", model_dir, "model folder: config.json + weights (model.safetensors or pytorch_model.bin, or their sharded forms)")->required();

@@ -65,7 +65,7 @@ inline CLI::Option* add_skip_existing_flag(CLI::App& app, bool& skip, const std:
   return app.add_flag("--skip-existing", skip, what);
 }
 
-// Parses argv; returns -1 to go on, else the code to exit with (0 after --help, 2 on bad usage,
+// Parses argv (adding --version); returns -1 to go on, else the code to exit with (0 after --help or --version, 2 on bad usage,
 // reported as one line: "tool: error: …", control characters escaped).
 int parse_arguments(CLI::App& app, int argc, char** argv);
 

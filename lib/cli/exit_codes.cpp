@@ -1,5 +1,7 @@
 #include "cli/exit_codes.h"
 
+#include "perceiver/perceiver.h"
+
 #include <algorithm>
 #include <cstdlib>
 #include <iostream>
@@ -144,6 +146,11 @@ std::string usage_message(const CLI::App& app, const CLI::ParseError& e, int arg
 }  // namespace
 
 int parse_arguments(CLI::App& app, int argc, char** argv) {
+  // --version on every tool: its name, then the library's build_info() line.
+  const std::string tool = app.get_name().empty() ? "perceiver" : app.get_name().substr(app.get_name().rfind('/') + 1);
+  app.set_version_flag("--version", [tool] { return tool + ": " + build_info(); },
+                       "print the version, git commit, oneDNN version, the CPU ISA oneDNN uses and whether bf16 is "
+                       "available, and exit");
   try {
     app.parse(argc, argv);
     return -1;

@@ -15,10 +15,8 @@ dnnl::engine& cpu_engine() {
   return engine;
 }
 
-dnnl::stream& cpu_stream() {
-  static dnnl::stream stream(cpu_engine());
-  return stream;
-}
+// The calling thread's: models run in different threads never share a stream.
+dnnl::stream& cpu_stream() { return thread_stream(); }
 
 dnnl::stream& thread_stream() {
   thread_local dnnl::stream stream(cpu_engine());
@@ -31,9 +29,11 @@ void set_num_threads(int threads) {
 
 int num_threads() { return omp_get_max_threads(); }
 
-static Precision g_precision = Precision::F32;
+// Per thread: a model captures it when built, so two threads may build models of different
+// precisions at once (docs/library.md).
+thread_local Precision t_precision = Precision::F32;
 
-Precision precision() { return g_precision; }
+Precision precision() { return t_precision; }
 
 bool cpu_has_bf16() {
   // avx512_core_bf16 is the first ISA level in oneDNN's order with the bf16 dot-product instructions.
@@ -43,7 +43,7 @@ bool cpu_has_bf16() {
 void set_precision(Precision precision) {
   if (precision == Precision::BF16 && !cpu_has_bf16())
     fail(ErrorKind::Usage, "bf16: needs a CPU with AVX512_BF16 instructions; this one has none (use f32)");
-  g_precision = precision;
+  t_precision = precision;
 }
 
 const char* precision_name(Precision precision) { return precision == Precision::BF16 ? "bf16" : "f32"; }
@@ -88,7 +88,9 @@ struct ScratchBuffer {
 }  // namespace
 
 void* scratch(ScratchSlot slot, size_t bytes) {
-  static ScratchBuffer buffers[static_cast<int>(ScratchSlot::Count)];
+  // Per thread: kernels run one at a time within a thread, and models in other threads have
+  // their own.
+  thread_local ScratchBuffer buffers[static_cast<int>(ScratchSlot::Count)];
   ScratchBuffer& buffer = buffers[static_cast<int>(slot)];
   if (buffer.bytes < bytes) {
     const size_t rounded = (bytes + 63) / 64 * 64;

@@ -1,7 +1,10 @@
-// The oneDNN CPU engine and stream shared by every primitive, the thread count, the precision
-// that kernels built from now on compute in, and a count of the primitives created (so tests
-// can check that repeated calls reuse them).
-// Threads and precision must be set before a model is built: primitives capture both.
+// The oneDNN CPU engine shared by every primitive; per calling thread: the stream, the thread
+// count (OpenMP's per-thread setting), the precision that kernels built from now on compute in
+// and the scratch buffers; and a count of the primitives created (so tests can check that
+// repeated calls reuse them). Nothing here is shared between threads but the engine (which
+// oneDNN makes thread-safe) and the counter (atomic), so models built and run in different
+// threads are independent (docs/library.md). Precision must be set before a model is built:
+// its primitives capture it.
 #pragma once
 
 #include <cstddef>
@@ -18,12 +21,12 @@
 namespace perceiver::kernels {
 
 dnnl::engine& cpu_engine();
-dnnl::stream& cpu_stream();
+dnnl::stream& cpu_stream();  // the calling thread's (thread_stream())
 // A stream of the calling thread's own, for primitives that threads run concurrently (the
 // training kernels): a stream must not be shared between threads executing at once.
 dnnl::stream& thread_stream();
 
-// 0 keeps the OpenMP default (all cores). Call before building a model.
+// Threads of the calling thread's parallel regions; 0 keeps the OpenMP default (all cores).
 void set_num_threads(int threads);
 int num_threads();
 
@@ -77,7 +80,7 @@ class PrimitiveCache {
   std::map<Key, ReusablePrimitive> cache_;
 };
 
-// Scratch buffers shared by all kernels (they run one at a time): a buffer for `slot` of at
+// Scratch buffers shared by the kernels of one thread (they run one at a time): a buffer for `slot` of at
 // least `bytes` bytes, 64-byte aligned, grown when needed and reused otherwise. Valid until the
 // next call for the same slot.
 enum class ScratchSlot {

@@ -151,7 +151,7 @@ TEST_CASE("perceiver-flow VIDEO --color-video: one frame per pair at the source 
   CHECK_FALSE(fs::exists(dir + "/x.mp4"));
 }
 
-TEST_CASE("perceiver-flow VIDEO…: several videos in one batch go on past a bad one; --gt, --error-map and --shard") {
+TEST_CASE("perceiver-flow VIDEO…: several videos in one batch go on past a bad one, with --gt, --error-map and --shard") {
   const std::string a = test::make_clip("batch-a.mp4", test::pattern(20, 12, 4) + " -c:v libx264 -pix_fmt yuv420p");
   const std::string b = test::make_clip("batch-b.mkv", test::pattern(16, 10, 3) + " -c:v ffv1");
   const std::string dir = test::temp_dir();

@@ -206,6 +206,22 @@ TEST_CASE("perceiver-mlm: model errors have one line and a distinct exit code") 
     CHECK(r.err.find("models/byte-mlm") != std::string::npos);
     CHECK(nlohmann::json::parse(r.out)["masks"].size() == 4);
   }
+  SUBCASE("no model given and none beside the tool: where it looked, then PERCEIVER_MODELS_DIR") {
+    // A copy of the tool in a folder of its own (the build tree's RUNPATH still finds the library).
+    std::filesystem::create_directories(dir + "/bin");
+    std::filesystem::copy_file(test::bin_dir() + "/perceiver-mlm", dir + "/bin/perceiver-mlm");
+    const std::string tool = "env -u PERCEIVER_MLM_MODEL -u PERCEIVER_MODELS_DIR " + dir + "/bin/perceiver-mlm";
+    const auto lost = test::run_command(tool, "The cat sat on[MASK:4] mat.");
+    CHECK(lost.exit_code == 2);
+    CHECK(test::count_lines(lost.err) == 1);
+    CHECK(lost.err.find("looked in " + dir + "/share/perceiver/models/byte-mlm; PERCEIVER_MODELS_DIR is not set") !=
+          std::string::npos);
+    const auto found = test::run_command("env -u PERCEIVER_MLM_MODEL PERCEIVER_MODELS_DIR=" + test::data_dir() + "/../../models " +
+                                             dir + "/bin/perceiver-mlm -q",
+                                         "The cat sat on[MASK:4] mat.");
+    CHECK(found.exit_code == 0);
+    CHECK(found.out.find("The cat sat on") == 0);
+  }
   SUBCASE("missing folder") {
     const auto r = test::run_command(test::bin_dir() + "/perceiver-mlm -m " + dir + "/nothing", "x");
     CHECK(r.exit_code == 3);
