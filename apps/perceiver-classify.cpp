@@ -154,7 +154,8 @@ int run_text(const Options& options, const PerceiverConfig& config, const cli::S
     std::string text;
   };
   // The documents, in order: streamed without --shard, all read first with it (a shard is a block).
-  std::vector<std::string> files = options.inputs;
+  // No input named: the text on stdin (as perceiver-mlm reads it).
+  std::vector<std::string> files = options.inputs.empty() ? std::vector<std::string>{"-"} : options.inputs;
   size_t next_file = 0;
   std::unique_ptr<LineReader> reader;
   int64_t line_number = 0;
@@ -262,6 +263,7 @@ int run(const Options& options) {
   const PerceiverConfig config = load_config((std::filesystem::path(options.model_dir) / "config.json").string());
   if (config.architecture == "PerceiverForSequenceClassification") return run_text(options, config, shard);
   if (options.lines) fail(ErrorKind::Usage, "--lines is for text classifiers; " + options.model_dir + " holds a " + config.architecture);
+  if (options.inputs.empty()) fail(ErrorKind::Usage, "no images given: name files, directories, @LIST, or - for a list on stdin");
   if (!is_image_classifier(config.architecture))
     fail(ErrorKind::ConfigInvalid, options.model_dir + ": holds a " + config.architecture +
                                        ", perceiver-classify needs a PerceiverForImageClassification* or "
@@ -437,7 +439,9 @@ int main(int argc, char** argv) {
       "document each (--lines: one per line; - is standard input), and records of lines carry \"line\".",
       kProgram};
   Options options;
-  app.add_option("inputs", options.inputs, "images, directories, @list files, or - for a list on stdin")->required();
+  app.add_option("inputs", options.inputs,
+                 "images, directories, @list files, or - for a list on stdin; with a text classifier: text files, "
+                 "or none (or -) for stdin");
   app.add_option("-m,--model", options.model_dir, "model folder (config.json + model.safetensors or pytorch_model.bin)")
       ->envname("PERCEIVER_CLASSIFY_MODEL");
   app.add_flag("-r,--recursive", options.recursive, "descend into sub-folders of directories");

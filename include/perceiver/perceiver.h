@@ -1,7 +1,8 @@
 // The installed C++ API of libperceiver (docs/library.md): load a Perceiver IO model folder and
-// run one of the four tasks the tools run, with the same code and the same answers:
+// run one of the tasks the tools run, with the same code and the same answers:
 //   fill masks (PerceiverForMaskedLM), classify an image (the three ImageNet classifiers and
-//   any PerceiverForImageClassification*), the optical flow of a frame pair
+//   any PerceiverForImageClassification*) or a text (PerceiverForSequenceClassification), the
+//   optical flow of a frame pair
 //   (PerceiverForOpticalFlow), and autoencode a clip (PerceiverForMultimodalAutoencoding).
 // Only this header is installed; it includes nothing of the library's internals, so programs
 // compile against it alone (pkg-config perceiver, or find_package(perceiver) →
@@ -99,6 +100,10 @@ class Model {
   // Image classifiers: the image resized and normalised by the folder's preprocessor_config.json,
   // the top_k labels (0: all), most probable first — what `perceiver-classify -k K` prints.
   std::vector<Label> classify(const Image& image, int64_t top_k = 5) const;
+
+  // Text classifier: one document, its first max_position_embeddings − 2 bytes (truncated as
+  // HF's tokenizer truncates) — what `perceiver-classify -k K` prints for a text file.
+  std::vector<Label> classify_text(const std::string& text, int64_t top_k = 5) const;
 
   // Optical flow: two frames of one size, any resolution (tiled as perceiver-flow tiles it).
   Flow flow(const Image& first, const Image& second) const;

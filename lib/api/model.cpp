@@ -18,8 +18,10 @@
 #include "models/clip_autoencoder.h"
 #include "models/flow_estimator.h"
 #include "models/image_classifier.h"
+#include "media/byte_tokenizer.h"
 #include "models/mask_filler.h"
 #include "models/masked_lm.h"
+#include "models/text_classifier.h"
 #include "models/top_labels.h"
 #include "perceiver/perceiver.h"
 
@@ -76,6 +78,7 @@ struct Model::State {
   std::optional<ImageProcessorConfig> processor;
   std::optional<FlowEstimator> flow;
   std::optional<ClipAutoencoder> autoencoder;
+  std::optional<TextClassifier> text_classifier;
 
   // The calling thread runs this model's calls with its thread count (OpenMP's setting is per
   // thread), and gets its own back afterwards.
@@ -116,14 +119,16 @@ Model::Model(const std::string& folder, const Settings& settings) {
     } else if (is_image_classifier(architecture)) {
       state->processor = load_image_processor_config(folder);
       state->classifier.emplace(state->config, *weights);
+    } else if (architecture == "PerceiverForSequenceClassification") {
+      state->text_classifier.emplace(state->config, *weights);
     } else if (architecture == "PerceiverForOpticalFlow") {
       state->flow.emplace(state->config, *weights);
     } else if (architecture == "PerceiverForMultimodalAutoencoding") {
       state->autoencoder.emplace(state->config, *weights);
     } else {
       fail(ErrorKind::ConfigInvalid, folder + ": holds a " + architecture +
-                                         ", which the library API does not run (masked LM, image classifier, optical flow, "
-                                         "multimodal autoencoder)");
+                                         ", which the library API does not run (masked LM, image or text classifier, "
+                                         "optical flow, multimodal autoencoder)");
     }
     weights->finish();
     state_ = std::move(state);
@@ -152,6 +157,26 @@ std::vector<Label> Model::classify(const Image& image, int64_t top_k) const {
     const Tensor logits = state_->classifier->forward(pixels);  // [1, num_labels]
     std::vector<Label> labels;
     for (const LabelScore& score : top_labels(logits.data<float>(), state_->classifier->num_labels(), top_k))
+      labels.push_back({score.id, state_->label_name(score.id), score.p});
+    return labels;
+  });
+}
+
+std::vector<Label> Model::classify_text(const std::string& text, int64_t top_k) const {
+  return translated([&] {
+    if (!state_->text_classifier) state_->wrong_task("classify_text");
+    const State::Threads threads(state_->threads);
+    const TextClassifier& model = *state_->text_classifier;
+    // As perceiver-classify frames a batch: [CLS] bytes [SEP], padded to max_length with the mask.
+    const size_t width = static_cast<size_t>(model.max_length());
+    const tokenizer::PaddedBatch tokens = tokenizer::encode_padded({text}, width);
+    Tensor ids = Tensor::zeros(DType::I64, {1, model.max_length()});   // [1, P]
+    Tensor mask = Tensor::zeros(DType::I64, {1, model.max_length()});  // [1, P]
+    std::copy_n(tokens.input_ids[0].begin(), width, ids.mutable_data<int64_t>());
+    std::copy_n(tokens.attention_mask[0].begin(), width, mask.mutable_data<int64_t>());
+    const Tensor logits = model.forward(ids, &mask);  // [1, num_labels]
+    std::vector<Label> labels;
+    for (const LabelScore& score : top_labels(logits.data<float>(), model.num_labels(), top_k))
       labels.push_back({score.id, state_->label_name(score.id), score.p});
     return labels;
   });

@@ -82,6 +82,35 @@ TEST_CASE("library API: the four tasks answer as the tools do") {
       CHECK(got == expected);
     }
   }
+  SUBCASE("classify_text = perceiver-classify on text") {
+    const std::string folder = test::golden_dir() + "/text_classifier";
+    const api::Model model(folder, {1, false});
+    const std::vector<std::string> texts = {"Ce film était magnifique, je l'ai adoré ! ★★★★★", "Скучно. 😴",
+                                            std::string(300, 'x')};  // the last longer than the window
+    std::string input, expected;
+    for (const std::string& text : texts) {
+      input += text + "\n";
+      for (const api::Label& l : model.classify_text(text, 0)) {
+        char p[32];
+        std::snprintf(p, sizeof p, "%.6g", l.probability);
+        expected += l.name + "\t" + p + "\n";
+      }
+    }
+    const auto r = test::run_command(test::bin_dir() + "/perceiver-classify -q -t 1 -f tsv -k 0 --lines -m " + folder, input);
+    REQUIRE(r.exit_code == 0);
+    std::string got;
+    std::istringstream lines(r.out);
+    std::string line;
+    std::getline(lines, line);  // header
+    while (std::getline(lines, line)) {
+      std::vector<std::string> fields;
+      std::istringstream split(line);
+      for (std::string field; std::getline(split, field, '\t');) fields.push_back(field);
+      REQUIRE(fields.size() == 5);
+      got += fields[3] + "\t" + fields[4] + "\n";
+    }
+    CHECK(got == expected);
+  }
   SUBCASE("flow = perceiver-flow") {
     const std::string dir = test::temp_dir();
     const std::string first = source_dir() + "/samples/flow/frame1.png", second = source_dir() + "/samples/flow/frame2.png";
