@@ -453,7 +453,11 @@ class ColorVideo {
       return;
     }
     if (temporary_.empty()) {
-      std::string pattern = (fs::path(path_).parent_path() / ("." + fs::path(path_).filename().string() + ".flows-XXXXXX")).string();
+      // Beside the video file; for a device or FIFO (/dev/null, a pipe) in the temporary folder.
+      std::error_code error;
+      const bool regular = !fs::exists(path_, error) || fs::is_regular_file(path_, error);
+      const fs::path folder = regular ? fs::path(path_).parent_path() : fs::temp_directory_path(error);
+      std::string pattern = (folder / ("." + fs::path(path_).filename().string() + ".flows-XXXXXX")).string();
       if (pattern.front() != '/' && pattern.rfind(".", 0) != 0) pattern = "./" + pattern;
       if (!mkdtemp(pattern.data())) fail(ErrorKind::Output, path_ + ": cannot create a temporary folder beside it for the flows");
       temporary_ = pattern;

@@ -59,6 +59,9 @@ done
 answer=$(printf '%s\n' "$text" | perceiver-mlm -t 1 2>"$work/mlm.err")
 [[ $answer == "$expected_fill" ]] || fail "perceiver-mlm answered '$answer', the build tree '$expected_fill'"
 grep -qF "$prefix/share/perceiver/models/byte-mlm" "$work/mlm.err" || fail "perceiver-mlm: $(cat "$work/mlm.err")"
+labels=$(perceiver-classify -q -t 1 -m "$prefix/share/perceiver/models/fashion-mnist" -f tsv "$image" | tail -n +2 | cut -f4,5)
+[[ $labels == "$expected_labels" ]] || fail "the installed perceiver-classify: $labels"
+perceiver-flow --color-key "$work/key.png" && [[ -s $work/key.png ]] || fail "perceiver-flow --color-key wrote nothing"
 # Man pages render and hold the tool's options.
 man -l "$prefix/share/man/man1/perceiver-mlm.1" 2>/dev/null | grep -q -- "--top-k" || fail "man perceiver-mlm lacks --top-k"
 MANPATH=$prefix/share/man man -w perceiver-flow >/dev/null || fail "man -w perceiver-flow found nothing"
