@@ -33,8 +33,8 @@
 #include "media/video_frames.h"
 #include "media/video_reader.h"
 #include "media/video_writer.h"
-#include "models/clip_autoencoder.h"
-#include "models/top_labels.h"
+#include "tasks/clip_autoencoder.h"
+#include "tasks/top_labels.h"
 
 using namespace perceiver;
 namespace fs = std::filesystem;

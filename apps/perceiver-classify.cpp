@@ -29,7 +29,7 @@
 #include "models/finite_output.h"
 #include "models/image_classifier.h"
 #include "models/text_classifier.h"
-#include "models/top_labels.h"
+#include "tasks/top_labels.h"
 #include "common/input_file.h"
 #include "media/byte_tokenizer.h"
 

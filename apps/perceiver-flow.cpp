@@ -45,7 +45,7 @@
 #include "media/video_reader.h"
 #include "media/video_writer.h"
 #include "media/image.h"
-#include "models/flow_estimator.h"
+#include "tasks/flow_estimator.h"
 
 using namespace perceiver;
 namespace fs = std::filesystem;

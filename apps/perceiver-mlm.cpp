@@ -25,7 +25,7 @@
 #include "kernels/runtime.h"
 #include "media/byte_tokenizer.h"
 #include "media/masked_text.h"
-#include "models/mask_filler.h"
+#include "tasks/mask_filler.h"
 
 using namespace perceiver;
 

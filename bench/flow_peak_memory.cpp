@@ -22,7 +22,7 @@
 #include "cli/app_options.h"
 #include "cli/exit_codes.h"
 #include "kernels/runtime.h"
-#include "models/flow_estimator.h"
+#include "tasks/flow_estimator.h"
 
 using namespace perceiver;
 using Clock = std::chrono::steady_clock;

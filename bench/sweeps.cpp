@@ -16,7 +16,7 @@
 #include "bench/released_configs.h"
 #include "bench/weights_file.h"
 #include "common/error.h"
-#include "models/flow_estimator.h"
+#include "tasks/flow_estimator.h"
 #include "models/masked_lm.h"
 #include "models/multimodal_autoencoder.h"
 

@@ -19,7 +19,7 @@ float normalize_flow_pixel(uint8_t x);
 // Patches of the tile [y0, y0+height) × [x0, x0+width) of two frames of equal size:
 // [1, 2, 27, height, width] (frame 0 = `first`). Patches are taken from the tile, so the 3×3
 // neighbourhood is zero-padded at the tile border. Pixels of the tile that lie outside the frames
-// (a tile larger than the frames, see models/flow_tiling.h) are zero too, as if the frames had
+// (a tile larger than the frames, see tasks/flow_tiling.h) are zero too, as if the frames had
 // been zero-padded (after normalisation) at the bottom and right.
 // Error(Input) when the frames differ in size; Error(Internal) when the tile origin is outside.
 Tensor flow_patches(const Image& first, const Image& second, int64_t y0, int64_t x0, int64_t height, int64_t width);

@@ -15,14 +15,14 @@
 #include "media/image_processor.h"
 #include "media/masked_text.h"
 #include "media/video_frames.h"
-#include "models/clip_autoencoder.h"
-#include "models/flow_estimator.h"
+#include "tasks/clip_autoencoder.h"
+#include "tasks/flow_estimator.h"
 #include "models/image_classifier.h"
 #include "media/byte_tokenizer.h"
-#include "models/mask_filler.h"
+#include "tasks/mask_filler.h"
 #include "models/masked_lm.h"
 #include "models/text_classifier.h"
-#include "models/top_labels.h"
+#include "tasks/top_labels.h"
 #include "perceiver/perceiver.h"
 
 namespace perceiver::api {

@@ -9,7 +9,7 @@
 #include "common/random.h"
 #include "media/byte_tokenizer.h"
 #include "models/image_classifier.h"
-#include "models/mask_filler.h"
+#include "tasks/mask_filler.h"
 #include "models/masked_lm.h"
 #include "training/masked_bytes.h"
 #include "training/text_corpus.h"

@@ -7,7 +7,7 @@
 
 #include <vector>
 
-#include "models/mask_filler.h"
+#include "tasks/mask_filler.h"
 #include "training/byte_masking.h"
 #include "training/image_dataset.h"
 #include "training/training_loop.h"

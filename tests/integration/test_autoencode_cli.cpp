@@ -17,7 +17,7 @@
 #include "media/audio.h"
 #include "media/image.h"
 #include "media/video_frames.h"
-#include "models/clip_autoencoder.h"
+#include "tasks/clip_autoencoder.h"
 #include "support/test_support.h"
 
 using namespace perceiver;

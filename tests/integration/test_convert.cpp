@@ -1,6 +1,6 @@
 // pytorch_model.bin folders in every tool, perceiver-convert, and scripts/get-model.sh (through a
 // file:// mirror: the tests have no network). The .bin fixtures (tests/data/bin_fixtures) are
-// the golden models written with torch.save by tools/make_bin_fixtures.py.
+// the golden models written with torch.save by fixtures/make_bin_fixtures.py.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -46,7 +46,7 @@ std::vector<Case> supported_cases() {
     const auto& supported = supported_architectures();
     if (std::find(supported.begin(), supported.end(), architecture) == supported.end()) continue;
     const std::string name = entry.path().filename().string();
-    REQUIRE_MESSAGE(map.contains(name), "no .bin fixture for golden case " << name << " (run tools/make_bin_fixtures.py)");
+    REQUIRE_MESSAGE(map.contains(name), "no .bin fixture for golden case " << name << " (run fixtures/make_bin_fixtures.py)");
     cases.push_back({name, entry.path().string(), fixtures() + "/" + map[name].get<std::string>()});
   }
   std::sort(cases.begin(), cases.end(), [](const Case& a, const Case& b) { return a.name < b.name; });

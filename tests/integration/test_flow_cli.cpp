@@ -15,7 +15,7 @@
 #include "checkpoint/safetensors.h"
 #include "media/flo.h"
 #include "media/image.h"
-#include "models/flow_estimator.h"
+#include "tasks/flow_estimator.h"
 #include "support/test_support.h"
 
 using namespace perceiver;

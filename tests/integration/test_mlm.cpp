@@ -12,7 +12,7 @@
 #include "checkpoint/config.h"
 #include "media/byte_tokenizer.h"
 #include "media/masked_text.h"
-#include "models/mask_filler.h"
+#include "tasks/mask_filler.h"
 #include "support/test_support.h"
 
 using namespace perceiver;

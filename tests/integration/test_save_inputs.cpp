@@ -16,7 +16,7 @@
 #include "media/image.h"
 #include "media/image_processor.h"
 #include "media/video_frames.h"
-#include "models/flow_tiling.h"
+#include "tasks/flow_tiling.h"
 #include "support/test_support.h"
 
 using namespace perceiver;

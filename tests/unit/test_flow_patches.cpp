@@ -11,7 +11,7 @@
 #include "checkpoint/config.h"
 #include "checkpoint/safetensors.h"
 #include "common/error.h"
-#include "models/flow_estimator.h"
+#include "tasks/flow_estimator.h"
 #include "support/test_support.h"
 
 using namespace perceiver;

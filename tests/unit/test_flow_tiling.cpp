@@ -5,7 +5,7 @@
 
 #include <cstring>
 
-#include "models/flow_tiling.h"
+#include "tasks/flow_tiling.h"
 
 using namespace perceiver;
 

@@ -1,5 +1,5 @@
 // Image decoding against Pillow: every file of tests/data/pillow (made by
-// tools/make_pillow_fixtures.py with Debian 12's Pillow 9.4) decodes to exactly the RGB bytes
+// fixtures/make_pillow_fixtures.py with Debian 12's Pillow 9.4) decodes to exactly the RGB bytes
 // Pillow's Image.open → exif_transpose → convert("RGB") gave, and the processor's pixel_values of
 // our decode equal those of Pillow's bytes; truncated and hostile variants are refused cleanly.
 #include <doctest/doctest.h>

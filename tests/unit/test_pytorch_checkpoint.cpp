@@ -1,5 +1,5 @@
 // pytorch_model.bin: the ZIP reader, the closed pickle machine and the tensors they yield.
-// Fixtures (tests/data/bin_fixtures, made by tools/make_bin_fixtures.py with torch.save) check
+// Fixtures (tests/data/bin_fixtures, made by fixtures/make_bin_fixtures.py with torch.save) check
 // what real files hold; archives and pickles built here check every refusal and limit.
 #include <doctest/doctest.h>
 

@@ -1,4 +1,4 @@
-#include "models/flow_tiling.h"
+#include "tasks/flow_tiling.h"
 
 #include <algorithm>
 

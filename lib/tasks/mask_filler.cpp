@@ -1,4 +1,4 @@
-#include "models/mask_filler.h"
+#include "tasks/mask_filler.h"
 
 #include "models/finite_output.h"
 

@@ -1,6 +1,6 @@
 // Optical flow of a frame pair at any resolution, in pixels: patches per tile
 // (adapters/flow_patches.h) → OpticalFlowModel (raw output, ÷100) × 20 (docs/spec/io_formats.md §3.5)
-// → tiles blended (models/flow_tiling.h). u is rightwards, v downwards, for the pixels of the
+// → tiles blended (tasks/flow_tiling.h). u is rightwards, v downwards, for the pixels of the
 // first frame. One tile is in memory at a time, so memory does not grow with the frame size
 // beyond the frames and the blended result.
 #pragma once
@@ -9,7 +9,7 @@
 #include "checkpoint/weights.h"
 #include "media/flo.h"
 #include "media/image.h"
-#include "models/flow_tiling.h"
+#include "tasks/flow_tiling.h"
 #include "models/optical_flow.h"
 
 namespace perceiver {

@@ -1,4 +1,4 @@
-#include "models/top_labels.h"
+#include "tasks/top_labels.h"
 
 #include <algorithm>
 #include <cmath>

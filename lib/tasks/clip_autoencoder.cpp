@@ -1,4 +1,4 @@
-#include "models/clip_autoencoder.h"
+#include "tasks/clip_autoencoder.h"
 
 #include "models/finite_output.h"
 

@@ -1,4 +1,4 @@
-#include "models/flow_estimator.h"
+#include "tasks/flow_estimator.h"
 
 #include "adapters/flow_patches.h"
 #include "common/error.h"
