@@ -203,9 +203,6 @@ int run(const Options& options) {
     if (ec) fail(ErrorKind::Output, out_dir + ": cannot create the output folder (" + ec.message() + ")");
   }
 
-  ErrorTotals video_error, audio_error;
-  std::vector<float> recon_audio(static_cast<size_t>(used_samples));
-  std::vector<std::vector<double>> window_probabilities;
   Tensor raw_video, raw_labels;
   if (!options.raw.empty()) {
     raw_video = Tensor::f32({used_frames, g.height, g.width, 3});
@@ -257,71 +254,56 @@ int run(const Options& options) {
       fail(ErrorKind::Input, options.video + ": the video ended at frame " + std::to_string(index) + " of " + std::to_string(frame_count));
     return std::move(frame.image);
   };
-  for (int64_t w = 0; w < windows; ++w) {
-    // SIGINT/SIGTERM: the clip is abandoned between windows; the frames written so far are whole
-    // files, summary.json (which --skip-existing looks for) is not written.
-    if (cli::interrupted()) {
-      progress.finish();
-      return cli::finish_batch(kProgram, counts, shard);
-    }
-    // The window's frames, fitted to the model's frame size, as [T, 3, H, W] in [0, 1].
-    Tensor video = Tensor::f32({g.frames, 3, g.height, g.width});
-    std::vector<Image> inputs, fitted_frames;
-    for (int64_t t = 0; t < g.frames; ++t) {
-      const Image fitted = fit_frame(load_frame(w * g.frames + t), g.width, g.height);
-      frame_to_unit_floats(fitted, video.mutable_data<float>() + t * 3 * pixels);
-      if (w * g.frames + t == options.compare_frame) inputs.push_back(fitted);
-      if (compare_writer) fitted_frames.push_back(fitted);
-    }
-    Tensor window_audio = Tensor::f32({g.samples});
-    std::copy_n(audio.samples.begin() + w * g.samples, g.samples, window_audio.mutable_data<float>());
-    if (saved) {  // the label input is all zeros: the model masks it
-      saved->append(0, video.reshaped({1, g.frames, 3, g.height, g.width}));
-      saved->append(1, window_audio.reshaped({1, g.samples, 1}));
-      saved->append(2, Tensor::f32({1, g.labels}));
-      std::vector<std::string> names;
-      for (int64_t t = 0; t < g.frames; ++t) names.push_back(frame_name_of(w * g.frames + t));
-      saved_windows.push_back({{"frames", names},
-                               {"audio_samples", {w * g.samples, (w + 1) * g.samples}}});
-    }
-
-    const WindowReconstruction recon = model.reconstruct(video, window_audio, options.chunk);
-
-    // PSNR totals against the input as fed to the model (channels-first there, last here).
-    const float* rv = recon.video.data<float>();
-    std::vector<float> reference_hwc(static_cast<size_t>(g.frames * pixels * 3));
-    for (int64_t t = 0; t < g.frames; ++t)
-      for (int64_t p = 0; p < pixels; ++p)
-        for (int64_t c = 0; c < 3; ++c)
-          reference_hwc[static_cast<size_t>((t * pixels + p) * 3 + c)] = video.data<float>()[(t * 3 + c) * pixels + p];
-    video_error.add(reference_hwc.data(), rv, g.frames * pixels * 3, 0.0f, 1.0f);
-    audio_error.add(window_audio.data<float>(), recon.audio.data<float>(), g.samples, -1.0f, 1.0f);
-    std::copy_n(recon.audio.data<float>(), g.samples, recon_audio.begin() + w * g.samples);
-    window_probabilities.push_back(softmax(recon.label.data<float>(), g.labels));
-    if (!options.raw.empty()) {
-      std::copy_n(rv, g.frames * pixels * 3, raw_video.mutable_data<float>() + w * g.frames * pixels * 3);
-      std::copy_n(recon.label.data<float>(), g.labels, raw_labels.mutable_data<float>() + w * g.labels);
-    }
-
-    if (!out_dir.empty()) {
-      for (int64_t t = 0; t < g.frames; ++t) {
-        const int64_t index = w * g.frames + t;
-        const Image frame = unit_floats_to_frame(rv + t * pixels * 3, g.width, g.height);
-        write_png((fs::path(out_dir) / "frames" / frame_name(index)).string(), frame);
-        if (index == options.compare_frame)
-          write_png((fs::path(out_dir) / "compare.png").string(), side_by_side(inputs.at(0), frame));
-        if (recon_writer) recon_writer->add_frame(frame);
-        if (compare_writer) compare_writer->add_frame(compare_layout->compose(fitted_frames[static_cast<size_t>(t)], frame));
+  // SIGINT/SIGTERM: the clip is abandoned between windows; the frames written so far are whole
+  // files, summary.json (which --skip-existing looks for) is not written.
+  struct AbandonedClip {};
+  if (cli::interrupted()) {
+    progress.finish();
+    return cli::finish_batch(kProgram, counts, shard);
+  }
+  ClipResult clip;
+  try {
+    clip = reconstruct_clip(model, windows, load_frame, audio.samples, options.chunk, [&](const ClipWindow& window) {
+      const int64_t w = window.index;
+      if (saved) {  // the label input is all zeros: the model masks it
+        saved->append(0, window.video->reshaped({1, g.frames, 3, g.height, g.width}));
+        saved->append(1, window.audio->reshaped({1, g.samples, 1}));
+        saved->append(2, Tensor::f32({1, g.labels}));
+        std::vector<std::string> names;
+        for (int64_t t = 0; t < g.frames; ++t) names.push_back(frame_name_of(w * g.frames + t));
+        saved_windows.push_back({{"frames", names}, {"audio_samples", {w * g.samples, (w + 1) * g.samples}}});
       }
-    }
-    progress.advance();
+      if (!options.raw.empty()) {
+        std::copy_n(window.reconstruction->video.data<float>(), g.frames * pixels * 3,
+                    raw_video.mutable_data<float>() + w * g.frames * pixels * 3);
+        std::copy_n(window.reconstruction->label.data<float>(), g.labels, raw_labels.mutable_data<float>() + w * g.labels);
+      }
+      if (!out_dir.empty()) {
+        for (int64_t t = 0; t < g.frames; ++t) {
+          const int64_t index = w * g.frames + t;
+          const Image& frame = (*window.frames)[static_cast<size_t>(t)];
+          const Image& input = (*window.inputs)[static_cast<size_t>(t)];
+          write_png((fs::path(out_dir) / "frames" / frame_name(index)).string(), frame);
+          if (index == options.compare_frame) write_png((fs::path(out_dir) / "compare.png").string(), side_by_side(input, frame));
+          if (recon_writer) recon_writer->add_frame(frame);
+          if (compare_writer) compare_writer->add_frame(compare_layout->compose(input, frame));
+        }
+      }
+      progress.advance();
+      if (w + 1 < windows && cli::interrupted()) throw AbandonedClip{};
+    });
+  } catch (const AbandonedClip&) {
+    progress.finish();
+    return cli::finish_batch(kProgram, counts, shard);
   }
   progress.finish();
+  const std::vector<float>& recon_audio = clip.audio;
+  const ErrorTotals& video_error = clip.video_error;
+  const ErrorTotals& audio_error = clip.audio_error;
+  const std::vector<std::vector<double>>& window_probabilities = clip.window_probabilities;
 
   // Clip-level labels: the mean of the windows' softmax probabilities.
-  std::vector<double> clip_p(static_cast<size_t>(g.labels), 0.0);
-  for (const auto& p : window_probabilities)
-    for (size_t i = 0; i < p.size(); ++i) clip_p[i] += p[i] / static_cast<double>(windows);
+  const std::vector<double>& clip_p = clip.label_probabilities;
   const std::vector<Label> top = top_labels(clip_p, options.top_k);
   auto label_name = [&](int64_t id) {
     auto it = config.id2label.find(id);

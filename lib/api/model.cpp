@@ -205,35 +205,16 @@ Reconstruction Model::autoencode(const std::vector<Image>& frames, const std::ve
     if (windows == 0)
       fail(ErrorKind::Input, "autoencode: the clip is shorter than one model window (" + std::to_string(g.frames) +
                                  " frames and " + std::to_string(g.samples) + " audio samples)");
-    const int64_t pixels = g.height * g.width;
     Reconstruction result;
     result.windows = windows;
-    result.audio.resize(static_cast<size_t>(windows * g.samples));
-    std::vector<double> clip_p(static_cast<size_t>(g.labels), 0.0);
-    ErrorTotals video_error, audio_error;
-    std::vector<float> reference_hwc(static_cast<size_t>(g.frames * pixels * 3));
-    for (int64_t w = 0; w < windows; ++w) {
-      Tensor video = Tensor::f32({g.frames, 3, g.height, g.width});  // [T, 3, H, W] in [0, 1]
-      for (int64_t t = 0; t < g.frames; ++t) {
-        const perceiver::Image fitted = fit_frame(to_internal(frames[static_cast<size_t>(w * g.frames + t)], "autoencode"), g.width, g.height);
-        frame_to_unit_floats(fitted, video.mutable_data<float>() + t * 3 * pixels);
-      }
-      Tensor window_audio = Tensor::f32({g.samples});  // [S]
-      std::copy_n(audio.begin() + w * g.samples, g.samples, window_audio.mutable_data<float>());
-      const WindowReconstruction recon = model.reconstruct(video, window_audio, 8192);
-      const float* rv = recon.video.data<float>();  // [T, H, W, 3]
-      for (int64_t t = 0; t < g.frames; ++t)
-        for (int64_t p = 0; p < pixels; ++p)
-          for (int64_t c = 0; c < 3; ++c)
-            reference_hwc[static_cast<size_t>((t * pixels + p) * 3 + c)] = video.data<float>()[(t * 3 + c) * pixels + p];
-      video_error.add(reference_hwc.data(), rv, g.frames * pixels * 3, 0.0f, 1.0f);
-      audio_error.add(window_audio.data<float>(), recon.audio.data<float>(), g.samples, -1.0f, 1.0f);
-      std::copy_n(recon.audio.data<float>(), g.samples, result.audio.begin() + w * g.samples);
-      const std::vector<double> p = softmax(recon.label.data<float>(), g.labels);
-      for (size_t i = 0; i < p.size(); ++i) clip_p[i] += p[i] / static_cast<double>(windows);
-      for (int64_t t = 0; t < g.frames; ++t)
-        result.frames.push_back(to_public(unit_floats_to_frame(rv + t * pixels * 3, g.width, g.height)));
-    }
+    const ClipResult clip = reconstruct_clip(
+        model, windows, [&](int64_t index) { return to_internal(frames[static_cast<size_t>(index)], "autoencode"); }, audio,
+        8192, [&](const ClipWindow& window) {
+          for (const perceiver::Image& frame : *window.frames) result.frames.push_back(to_public(frame));
+        });
+    result.audio = clip.audio;
+    const std::vector<double>& clip_p = clip.label_probabilities;
+    const ErrorTotals &video_error = clip.video_error, &audio_error = clip.audio_error;
     for (const LabelScore& score : top_labels(clip_p, top_k))
       result.labels.push_back({score.id, state_->label_name(score.id), score.p});
     result.video_psnr_db = psnr_db(video_error.mse());

@@ -9,6 +9,8 @@
 #include <vector>
 
 #include "common/error.h"
+#include "media/video_frames.h"
+#include "tasks/top_labels.h"
 
 namespace perceiver {
 
@@ -113,6 +115,51 @@ double psnr_db(double mse, double peak) {
   if (std::isnan(mse)) return mse;
   if (mse <= 0) return std::numeric_limits<double>::infinity();
   return 10.0 * std::log10(peak * peak / mse);
+}
+
+ClipResult reconstruct_clip(const ClipAutoencoder& model, int64_t windows, const std::function<Image(int64_t)>& frame,
+                            const std::vector<float>& audio, int64_t chunk,
+                            const std::function<void(const ClipWindow&)>& on_window) {
+  const ClipGeometry& g = model.geometry();
+  if (windows < 1) fail(ErrorKind::Internal, "reconstruct_clip: no window to run");
+  if (static_cast<int64_t>(audio.size()) < windows * g.samples)
+    fail(ErrorKind::Internal, "reconstruct_clip: fewer audio samples than the windows need");
+  const int64_t pixels = g.height * g.width;
+  ClipResult result;
+  result.audio.resize(static_cast<size_t>(windows * g.samples));
+  result.label_probabilities.assign(static_cast<size_t>(g.labels), 0.0);
+  std::vector<float> reference_hwc(static_cast<size_t>(g.frames * pixels * 3));  // [T, H, W, 3]
+  std::vector<Image> inputs, frames;
+  for (int64_t w = 0; w < windows; ++w) {
+    Tensor video = Tensor::f32({g.frames, 3, g.height, g.width});  // [T, 3, H, W] in [0, 1]
+    inputs.clear();
+    for (int64_t t = 0; t < g.frames; ++t) {
+      inputs.push_back(fit_frame(frame(w * g.frames + t), g.width, g.height));
+      frame_to_unit_floats(inputs.back(), video.mutable_data<float>() + t * 3 * pixels);
+    }
+    Tensor window_audio = Tensor::f32({g.samples});  // [S]
+    std::copy_n(audio.begin() + w * g.samples, g.samples, window_audio.mutable_data<float>());
+    const WindowReconstruction recon = model.reconstruct(video, window_audio, chunk);
+
+    // PSNR totals against the input as fed to the model (channels-first there, last here).
+    const float* rv = recon.video.data<float>();
+    for (int64_t t = 0; t < g.frames; ++t)
+      for (int64_t p = 0; p < pixels; ++p)
+        for (int64_t c = 0; c < 3; ++c)
+          reference_hwc[static_cast<size_t>((t * pixels + p) * 3 + c)] = video.data<float>()[(t * 3 + c) * pixels + p];
+    result.video_error.add(reference_hwc.data(), rv, g.frames * pixels * 3, 0.0f, 1.0f);
+    result.audio_error.add(window_audio.data<float>(), recon.audio.data<float>(), g.samples, -1.0f, 1.0f);
+    std::copy_n(recon.audio.data<float>(), g.samples, result.audio.begin() + w * g.samples);
+    result.window_probabilities.push_back(softmax(recon.label.data<float>(), g.labels));
+    ++result.windows;
+    frames.clear();
+    for (int64_t t = 0; t < g.frames; ++t) frames.push_back(unit_floats_to_frame(rv + t * pixels * 3, g.width, g.height));
+    if (on_window)
+      on_window(ClipWindow{w, &inputs, &video, &window_audio, &recon, &frames, &result.window_probabilities.back()});
+  }
+  for (const std::vector<double>& p : result.window_probabilities)
+    for (size_t i = 0; i < p.size(); ++i) result.label_probabilities[i] += p[i] / static_cast<double>(result.windows);
+  return result;
 }
 
 }  // namespace perceiver

@@ -10,9 +10,11 @@
 
 #include <cstdint>
 #include <functional>
+#include <vector>
 
 #include "checkpoint/config.h"
 #include "checkpoint/weights.h"
+#include "media/image.h"
 #include "models/multimodal_autoencoder.h"
 #include "tensor/tensor.h"
 
@@ -61,5 +63,35 @@ struct ErrorTotals {
 
 // 10 · log10(peak² / mse); +infinity when mse is 0, NaN when mse is NaN.
 double psnr_db(double mse, double peak = 1.0);
+
+// One window of a clip as reconstruct_clip ran it, for the caller to write out.
+struct ClipWindow {
+  int64_t index = 0;                  // window w: frames [w·T, (w+1)·T), samples [w·S, (w+1)·S)
+  const std::vector<Image>* inputs;   // the T frames as fed to the model (fitted to its size)
+  const Tensor* video;                // F32 [T, 3, H, W] in [0, 1], the model's input
+  const Tensor* audio;                // F32 [S], the model's input
+  const WindowReconstruction* reconstruction;
+  const std::vector<Image>* frames;   // the T reconstructed frames, clamped and rounded to 8 bits
+  const std::vector<double>* label_probabilities;  // softmax of the window's label logits
+};
+
+// What a whole clip gives: the reconstructed audio of the windows run, PSNR totals against the
+// input as fed to the model (reconstruction clamped to [0, 1] / [−1, 1]), and the clip's label
+// probabilities (the mean of the windows' softmax).
+struct ClipResult {
+  int64_t windows = 0;
+  std::vector<float> audio;           // windows × S samples
+  ErrorTotals video_error, audio_error;
+  std::vector<double> label_probabilities;
+  std::vector<std::vector<double>> window_probabilities;
+};
+
+// The clip loop (docs/autoencode.md): windows 0 … `windows` − 1, consecutive and non-overlapping;
+// `frame(i)` gives frame i of the clip in order (any size: centre-cropped and resized to the
+// model's by fit_frame), `audio` at least windows × S mono samples at the model's rate. After
+// each window `on_window` (if any) gets it; throwing from it stops the loop there.
+ClipResult reconstruct_clip(const ClipAutoencoder& model, int64_t windows, const std::function<Image(int64_t)>& frame,
+                            const std::vector<float>& audio, int64_t chunk,
+                            const std::function<void(const ClipWindow&)>& on_window = {});
 
 }  // namespace perceiver

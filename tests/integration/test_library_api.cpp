@@ -8,9 +8,15 @@
 #include <sstream>
 #include <thread>
 
+#include <filesystem>
+
+#include <nlohmann/json.hpp>
+
 #include "cli/shipped_models.h"
 #include "kernels/runtime.h"
+#include "media/audio.h"
 #include "media/flo.h"
+#include "media/image.h"
 #include "perceiver/perceiver.h"
 #include "support/test_support.h"
 
@@ -135,6 +141,25 @@ TEST_CASE("library API: the four tasks answer as the tools do") {
     std::vector<float> audio(64);
     for (size_t i = 0; i < audio.size(); ++i) audio[i] = static_cast<float>(std::sin(0.3 * static_cast<double>(i)) * 0.5);
     const api::Reconstruction recon = model.autoencode(frames, audio, 3);
+    // perceiver-autoencode on the same frames (as PNGs) and samples (a float WAV at the model's
+    // rate, 25 fps × 8 samples per frame): the same PSNRs and labels.
+    const std::string dir = test::temp_dir();
+    std::filesystem::create_directories(dir + "/frames");
+    for (size_t t = 0; t < frames.size(); ++t)
+      write_png(dir + "/frames/" + std::to_string(t) + ".png", perceiver::Image{frames[t].width, frames[t].height, frames[t].rgb});
+    write_audio(dir + "/audio.wav", Audio{200, audio}, AudioEncoding::Float32);
+    const auto r = test::run_command(test::bin_dir() + "/perceiver-autoencode -q -t 1 --json -k 3 -m " + test::golden_dir() +
+                                     "/multimodal --video " + dir + "/frames --audio " + dir + "/audio.wav");
+    REQUIRE(r.exit_code == 0);
+    const nlohmann::json summary = nlohmann::json::parse(r.out);
+    CHECK(summary["windows"] == recon.windows);
+    CHECK(summary["psnr"]["video_db"].get<double>() == doctest::Approx(recon.video_psnr_db).epsilon(1e-12));
+    CHECK(summary["psnr"]["audio_db"].get<double>() == doctest::Approx(recon.audio_psnr_db).epsilon(1e-12));
+    REQUIRE(summary["labels"].size() == recon.labels.size());
+    for (size_t i = 0; i < recon.labels.size(); ++i) {
+      CHECK(summary["labels"][i]["id"] == recon.labels[i].id);
+      CHECK(summary["labels"][i]["p"].get<double>() == doctest::Approx(recon.labels[i].probability).epsilon(1e-12));
+    }
     CHECK(recon.windows == 2);
     CHECK(recon.frames.size() == 4);
     CHECK(recon.frames[0].width == 8);
