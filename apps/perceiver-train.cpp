@@ -17,11 +17,11 @@
 #include "cli/exit_codes.h"
 #include "cli/interrupt.h"
 #include "common/json.h"
-#include "training/image_classification_task.h"
-#include "training/learning_curve.h"
-#include "training/masked_lm_task.h"
-#include "training/model_evaluation.h"
-#include "training/widen.h"
+#include "training/loop/image_classification_task.h"
+#include "training/loop/learning_curve.h"
+#include "training/loop/masked_lm_task.h"
+#include "training/loop/model_evaluation.h"
+#include "training/model/widen.h"
 
 using namespace perceiver;
 using namespace perceiver::training;

@@ -16,10 +16,10 @@
 #include "cli/app_options.h"
 #include "cli/exit_codes.h"
 #include "common/random.h"
-#include "training/initialization.h"
-#include "training/optimizer.h"
-#include "training/train_image_classifier.h"
-#include "training/train_masked_lm.h"
+#include "training/model/initialization.h"
+#include "training/loop/optimizer.h"
+#include "training/model/train_image_classifier.h"
+#include "training/model/train_masked_lm.h"
 
 using namespace perceiver;
 using namespace perceiver::training;

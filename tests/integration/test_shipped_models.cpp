@@ -14,8 +14,8 @@
 #include "checkpoint/config.h"
 #include "common/json.h"
 #include "support/test_support.h"
-#include "training/image_dataset.h"
-#include "training/model_evaluation.h"
+#include "training/data/image_dataset.h"
+#include "training/loop/model_evaluation.h"
 
 using namespace perceiver;
 namespace fs = std::filesystem;

@@ -27,9 +27,9 @@
 #include "models/image_classifier.h"
 #include "models/masked_lm.h"
 #include "support/test_support.h"
-#include "training/train_image_classifier.h"
-#include "training/train_masked_lm.h"
-#include "training/training_checkpoint.h"
+#include "training/model/train_image_classifier.h"
+#include "training/model/train_masked_lm.h"
+#include "training/loop/training_checkpoint.h"
 
 using namespace perceiver;
 using namespace perceiver::training;

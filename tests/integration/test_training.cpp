@@ -14,11 +14,11 @@
 #include "media/image.h"
 #include "models/masked_lm.h"
 #include "support/test_support.h"
-#include "training/initialization.h"
-#include "training/masked_lm_task.h"
-#include "training/optimizer.h"
-#include "training/train_image_classifier.h"
-#include "training/train_masked_lm.h"
+#include "training/model/initialization.h"
+#include "training/loop/masked_lm_task.h"
+#include "training/loop/optimizer.h"
+#include "training/model/train_image_classifier.h"
+#include "training/model/train_masked_lm.h"
 
 using namespace perceiver;
 using namespace perceiver::training;

@@ -1,4 +1,4 @@
-// Learning-curve plots (lib/training/learning_curve.h): reading the trainer's metrics
+// Learning-curve plots (lib/training/loop/learning_curve.h): reading the trainer's metrics
 // lines (torn lines, missing fields, Python's NaN, baselines), the SVG series by their ids,
 // degenerate series, and the file written whole.
 #include <doctest/doctest.h>
@@ -13,7 +13,7 @@
 
 #include "common/error.h"
 #include "support/test_support.h"
-#include "training/learning_curve.h"
+#include "training/loop/learning_curve.h"
 
 using namespace perceiver;
 using namespace perceiver::training;

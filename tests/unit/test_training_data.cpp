@@ -17,9 +17,9 @@
 #include "media/image.h"
 #include "media/image_processor.h"
 #include "support/test_support.h"
-#include "training/byte_masking.h"
-#include "training/image_dataset.h"
-#include "training/text_corpus.h"
+#include "training/data/byte_masking.h"
+#include "training/data/image_dataset.h"
+#include "training/data/text_corpus.h"
 
 namespace perceiver {
 

@@ -8,14 +8,14 @@
 
 #include "common/random.h"
 #include "kernels/runtime.h"
-#include "training/attention_op.h"
-#include "training/cross_entropy.h"
-#include "training/gelu_op.h"
-#include "training/initialization.h"
-#include "training/layer_norm_op.h"
-#include "training/linear_op.h"
-#include "training/train_image_classifier.h"
-#include "training/train_masked_lm.h"
+#include "training/ops/attention_op.h"
+#include "training/ops/cross_entropy.h"
+#include "training/ops/gelu_op.h"
+#include "training/model/initialization.h"
+#include "training/ops/layer_norm_op.h"
+#include "training/ops/linear_op.h"
+#include "training/model/train_image_classifier.h"
+#include "training/model/train_masked_lm.h"
 
 namespace perceiver::training {
 namespace {

@@ -1,7 +1,7 @@
-#include "training/config_json.h"
+#include "training/model/config_json.h"
 
 #include "kernels/layer_norm.h"
-#include "training/initialization.h"
+#include "training/model/initialization.h"
 
 namespace perceiver::training {
 

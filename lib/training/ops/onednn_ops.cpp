@@ -1,4 +1,4 @@
-#include "training/onednn_ops.h"
+#include "training/ops/onednn_ops.h"
 
 #include <tuple>
 

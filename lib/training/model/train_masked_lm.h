@@ -8,8 +8,8 @@
 
 #include "models/masked_lm.h"
 #include "perceiver/tensor_names.h"
-#include "training/cross_entropy.h"
-#include "training/train_encoder.h"
+#include "training/ops/cross_entropy.h"
+#include "training/model/train_encoder.h"
 
 namespace perceiver::training {
 

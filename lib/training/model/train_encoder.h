@@ -9,7 +9,7 @@
 #include "checkpoint/config.h"
 #include "perceiver/encoder.h"
 #include "perceiver/tensor_names.h"
-#include "training/train_layer.h"
+#include "training/model/train_layer.h"
 
 namespace perceiver::training {
 

@@ -9,8 +9,8 @@
 #include <string>
 
 #include "checkpoint/config.h"
-#include "training/optimizer.h"
-#include "training/parameters.h"
+#include "training/loop/optimizer.h"
+#include "training/model/parameters.h"
 
 namespace perceiver::training {
 

@@ -1,11 +1,11 @@
-#include "training/masked_bytes.h"
+#include "training/data/masked_bytes.h"
 
 #include <algorithm>
 #include <cmath>
 
 #include "common/error.h"
 #include "common/random.h"
-#include "training/cross_entropy.h"
+#include "training/ops/cross_entropy.h"
 
 namespace perceiver::training {
 

@@ -1,4 +1,4 @@
-#include "training/learning_curve.h"
+#include "training/loop/learning_curve.h"
 
 #include <algorithm>
 #include <cmath>

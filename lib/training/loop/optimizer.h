@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "training/parameters.h"
+#include "training/model/parameters.h"
 
 namespace perceiver::training {
 

@@ -1,11 +1,11 @@
-#include "training/masked_lm_task.h"
+#include "training/loop/masked_lm_task.h"
 
 #include <cmath>
 
 #include "common/random.h"
 #include "perceiver/tensor_names.h"
-#include "training/initialization.h"
-#include "training/training_checkpoint.h"
+#include "training/model/initialization.h"
+#include "training/loop/training_checkpoint.h"
 
 namespace perceiver::training {
 

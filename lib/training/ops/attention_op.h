@@ -16,8 +16,8 @@
 
 #include "common/error.h"
 #include "kernels/reference.h"
-#include "training/gemm.h"
-#include "training/onednn_ops.h"
+#include "training/ops/gemm.h"
+#include "training/ops/onednn_ops.h"
 
 namespace perceiver::training {
 

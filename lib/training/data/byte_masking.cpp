@@ -1,4 +1,4 @@
-#include "training/byte_masking.h"
+#include "training/data/byte_masking.h"
 
 #include <algorithm>
 #include <cmath>

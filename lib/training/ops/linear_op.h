@@ -2,7 +2,7 @@
 //   y = x·Wᵀ + b;   dx = dy·W;   dW += dyᵀ·x;   db += Σ_rows dy.
 #pragma once
 
-#include "training/gemm.h"
+#include "training/ops/gemm.h"
 
 namespace perceiver::training {
 

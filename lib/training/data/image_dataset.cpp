@@ -1,4 +1,4 @@
-#include "training/image_dataset.h"
+#include "training/data/image_dataset.h"
 
 #include <stb_image.h>
 

@@ -6,9 +6,9 @@
 #include <string>
 
 #include "media/image_processor.h"
-#include "training/image_dataset.h"
-#include "training/train_image_classifier.h"
-#include "training/training_loop.h"
+#include "training/data/image_dataset.h"
+#include "training/model/train_image_classifier.h"
+#include "training/loop/training_loop.h"
 
 namespace perceiver::training {
 

@@ -14,9 +14,9 @@
 #include <string>
 #include <vector>
 
-#include "training/cross_entropy.h"
-#include "training/optimizer.h"
-#include "training/parameters.h"
+#include "training/ops/cross_entropy.h"
+#include "training/loop/optimizer.h"
+#include "training/model/parameters.h"
 
 namespace perceiver::training {
 

@@ -1,4 +1,4 @@
-#include "training/widen.h"
+#include "training/model/widen.h"
 
 #include <cmath>
 #include <filesystem>
@@ -10,7 +10,7 @@
 #include "common/error.h"
 #include "common/random.h"
 #include "perceiver/tensor_names.h"
-#include "training/config_json.h"
+#include "training/model/config_json.h"
 
 namespace perceiver::training {
 

@@ -1,4 +1,4 @@
-#include "training/model_evaluation.h"
+#include "training/loop/model_evaluation.h"
 
 #include <array>
 #include <cmath>
@@ -11,8 +11,8 @@
 #include "models/image_classifier.h"
 #include "tasks/mask_filler.h"
 #include "models/masked_lm.h"
-#include "training/masked_bytes.h"
-#include "training/text_corpus.h"
+#include "training/data/masked_bytes.h"
+#include "training/data/text_corpus.h"
 
 namespace perceiver::training {
 

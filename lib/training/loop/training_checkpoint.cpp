@@ -1,4 +1,4 @@
-#include "training/training_checkpoint.h"
+#include "training/loop/training_checkpoint.h"
 
 #include <cstring>
 #include <filesystem>
@@ -6,7 +6,7 @@
 #include "checkpoint/safetensors.h"
 #include "checkpoint/weights.h"
 #include "common/atomic_file.h"
-#include "training/config_json.h"
+#include "training/model/config_json.h"
 
 namespace perceiver::training {
 

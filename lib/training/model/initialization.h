@@ -7,7 +7,7 @@
 #include <cmath>
 
 #include "common/random.h"
-#include "training/parameters.h"
+#include "training/model/parameters.h"
 
 namespace perceiver::training {
 

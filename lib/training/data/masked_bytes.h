@@ -1,4 +1,4 @@
-// The data of byte-level MLM training and evaluation (masking rule: training/byte_masking.h).
+// The data of byte-level MLM training and evaluation (masking rule: training/data/byte_masking.h).
 //   training batches: window b of step s starts at a uniformly drawn offset of the training
 //     text (SplitMix64 seeded by mix_seed(seed, s·B + b)) and is masked with seed
 //     mix_seed(seed + 1, s·B + b): a function of (seed, step) alone, so resuming needs no state;
@@ -13,8 +13,8 @@
 #include <string>
 #include <vector>
 
-#include "training/byte_masking.h"
-#include "training/training_loop.h"
+#include "training/data/byte_masking.h"
+#include "training/loop/training_loop.h"
 
 namespace perceiver::training {
 

@@ -16,8 +16,8 @@
 #include "models/image_classifier.h"
 #include "perceiver/position_encoding.h"
 #include "perceiver/tensor_names.h"
-#include "training/cross_entropy.h"
-#include "training/train_encoder.h"
+#include "training/ops/cross_entropy.h"
+#include "training/model/train_encoder.h"
 
 namespace perceiver::training {
 

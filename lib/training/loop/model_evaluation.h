@@ -8,21 +8,21 @@
 #include <vector>
 
 #include "tasks/mask_filler.h"
-#include "training/byte_masking.h"
-#include "training/image_dataset.h"
-#include "training/training_loop.h"
+#include "training/data/byte_masking.h"
+#include "training/data/image_dataset.h"
+#include "training/loop/training_loop.h"
 
 namespace perceiver::training {
 
 // Masked-byte accuracy and loss on the held-out windows of `text_folder` (the split and masks
-// of training/masked_bytes.h; the window is the model's max_position_embeddings).
+// of training/data/masked_bytes.h; the window is the model's max_position_embeddings).
 EvaluationResult evaluate_masked_lm(const std::string& model_dir, const std::string& text_folder,
                                     int64_t max_windows = 0, int64_t held_out_every = 20,
                                     MaskingRule rule = MaskingRule::Words);
 
 // Masked-byte accuracy and loss of fill_masks — exactly what perceiver-mlm runs, windows and all
 // — on `documents`: document i masked by `rule` with `fraction` and seed mix_seed(kHeldOutSeed, i)
-// (training/byte_masking.h), every masked byte scored against the byte it hid. extra holds the
+// (training/data/byte_masking.h), every masked byte scored against the byte it hid. extra holds the
 // most-frequent-masked-byte baseline, the number of documents, and whole_run_accuracy: the
 // share of runs of adjacent masked bytes (a masked word) filled entirely right.
 EvaluationResult evaluate_mask_filling(const std::string& model_dir, const std::vector<std::string>& documents,

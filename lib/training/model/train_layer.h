@@ -11,11 +11,11 @@
 
 #include "perceiver/layer.h"
 #include "perceiver/tensor_names.h"
-#include "training/attention_op.h"
-#include "training/gelu_op.h"
-#include "training/layer_norm_op.h"
-#include "training/linear_op.h"
-#include "training/parameters.h"
+#include "training/ops/attention_op.h"
+#include "training/ops/gelu_op.h"
+#include "training/ops/layer_norm_op.h"
+#include "training/ops/linear_op.h"
+#include "training/model/parameters.h"
 
 namespace perceiver::training {
 

@@ -1,14 +1,14 @@
 // perceiver-train mlm: byte-level masked language modelling on a folder of UTF-8 text
-// (training/masked_bytes.h for the windows and masks, training/text_corpus.h for the split).
+// (training/data/masked_bytes.h for the windows and masks, training/data/text_corpus.h for the split).
 #pragma once
 
 #include <memory>
 #include <string>
 
-#include "training/masked_bytes.h"
-#include "training/text_corpus.h"
-#include "training/train_masked_lm.h"
-#include "training/training_loop.h"
+#include "training/data/masked_bytes.h"
+#include "training/data/text_corpus.h"
+#include "training/model/train_masked_lm.h"
+#include "training/loop/training_loop.h"
 
 namespace perceiver::training {
 

@@ -1,4 +1,4 @@
-#include "training/gemm.h"
+#include "training/ops/gemm.h"
 
 #include <omp.h>
 

@@ -1,4 +1,4 @@
-#include "training/training_loop.h"
+#include "training/loop/training_loop.h"
 
 #include <chrono>
 #include <cstdio>
@@ -11,8 +11,8 @@
 #include "cli/interrupt.h"
 #include "common/error.h"
 #include "common/json.h"
-#include "training/gemm.h"
-#include "training/training_checkpoint.h"
+#include "training/ops/gemm.h"
+#include "training/loop/training_checkpoint.h"
 
 namespace perceiver::training {
 
