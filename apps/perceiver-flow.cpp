@@ -356,6 +356,8 @@ std::vector<VideoJob> make_video_jobs(const Options& options) {
   if (!options.error_map.empty() && options.gt.empty()) fail(ErrorKind::Usage, "--error-map needs --gt (the error is against the ground truth)");
   const bool several = options.inputs.size() > 1;
   std::error_code error;
+  if (several && has_video_extension(options.color_video))
+    fail(ErrorKind::Usage, "--color-video '" + options.color_video + "': with several videos it is a folder (of <stem>.mp4 files)");
   const bool color_video_folder = !options.color_video.empty() && (several || fs::is_directory(options.color_video, error));
   if (!options.color_video.empty() && !color_video_folder) check_output_path(options.color_video);
   std::map<std::string, std::string> stems;

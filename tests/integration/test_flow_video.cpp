@@ -211,6 +211,12 @@ TEST_CASE("perceiver-flow VIDEO…: several videos in one batch go on past a bad
   CHECK(cut.err.find("error:") == cut.err.rfind("error:"));  // one error line, then the summary
   CHECK(fs::exists(dir + "/after-cut/batch-b/000002.flo"));
 
+  // With several videos --color-video is a folder of <stem>.mp4, not one file.
+  REQUIRE(test::run_command(flow_cmd(a + " " + b + " --color-video " + dir + "/colour")).exit_code == 0);
+  CHECK(test::read_frames(dir + "/colour/batch-a.mp4").size() == 3);
+  CHECK(test::read_frames(dir + "/colour/batch-b.mp4").size() == 2);
+  CHECK(test::run_command(flow_cmd(a + " " + b + " --color-video " + dir + "/one.mp4")).exit_code == 2);
+  CHECK_FALSE(fs::exists(dir + "/one.mp4"));
   // Two videos of one stem would share folders: a usage error before any work.
   CHECK(test::run_command(flow_cmd(a + " " + dir + "/x/batch-a.mov -o " + dir + "/clash")).exit_code == 2);
 }
