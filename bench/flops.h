@@ -3,7 +3,7 @@
 // not counted, so GFLOP/s compares directly with a matmul's.
 #pragma once
 
-#include "perceiver/layer.h"
+#include "core/layer.h"
 
 namespace perceiver::bench {
 

@@ -6,7 +6,7 @@
 
 #include "common/error.h"
 #include "kernels/linear.h"
-#include "perceiver/position_encoding.h"
+#include "core/position_encoding.h"
 
 namespace perceiver {
 

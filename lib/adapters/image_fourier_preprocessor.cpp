@@ -1,7 +1,7 @@
 #include "adapters/image_fourier_preprocessor.h"
 
 #include "checkpoint/config.h"
-#include "perceiver/position_encoding.h"
+#include "core/position_encoding.h"
 
 namespace perceiver {
 

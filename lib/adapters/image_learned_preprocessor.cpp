@@ -2,7 +2,7 @@
 
 #include "common/error.h"
 #include "kernels/linear.h"
-#include "perceiver/tensor_names.h"
+#include "core/tensor_names.h"
 
 namespace perceiver {
 

@@ -5,7 +5,7 @@
 
 #include "adapters/space_to_depth.h"
 #include "common/error.h"
-#include "perceiver/position_encoding.h"
+#include "core/position_encoding.h"
 
 namespace perceiver {
 

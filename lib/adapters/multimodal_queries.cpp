@@ -4,7 +4,7 @@
 #include <cstring>
 
 #include "adapters/multimodal_preprocessor.h"
-#include "perceiver/position_encoding.h"
+#include "core/position_encoding.h"
 
 namespace perceiver {
 

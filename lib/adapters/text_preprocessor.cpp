@@ -1,7 +1,7 @@
 #include "adapters/text_preprocessor.h"
 
 #include "common/error.h"
-#include "perceiver/tensor_names.h"
+#include "core/tensor_names.h"
 
 namespace perceiver {
 

@@ -3,7 +3,7 @@
 #include <cstring>
 
 #include "common/error.h"
-#include "perceiver/tensor_names.h"
+#include "core/tensor_names.h"
 
 namespace perceiver {
 

@@ -12,9 +12,9 @@
 #include "adapters/image_conv_preprocessor.h"
 #include "adapters/image_fourier_preprocessor.h"
 #include "adapters/image_learned_preprocessor.h"
-#include "perceiver/decoder.h"
-#include "perceiver/encoder.h"
-#include "perceiver/trace.h"
+#include "core/decoder.h"
+#include "core/encoder.h"
+#include "core/trace.h"
 
 namespace perceiver {
 

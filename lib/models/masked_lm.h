@@ -13,9 +13,9 @@
 #include "checkpoint/config.h"
 #include "checkpoint/weights.h"
 #include "kernels/linear.h"
-#include "perceiver/decoder.h"
-#include "perceiver/encoder.h"
-#include "perceiver/trace.h"
+#include "core/decoder.h"
+#include "core/encoder.h"
+#include "core/trace.h"
 
 namespace perceiver {
 

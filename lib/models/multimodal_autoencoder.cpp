@@ -2,7 +2,7 @@
 
 #include <cstring>
 
-#include "perceiver/tensor_names.h"
+#include "core/tensor_names.h"
 
 namespace perceiver {
 

@@ -15,9 +15,9 @@
 #include "adapters/multimodal_preprocessor.h"
 #include "adapters/multimodal_queries.h"
 #include "kernels/linear.h"
-#include "perceiver/decoder.h"
-#include "perceiver/encoder.h"
-#include "perceiver/trace.h"
+#include "core/decoder.h"
+#include "core/encoder.h"
+#include "core/trace.h"
 
 namespace perceiver {
 

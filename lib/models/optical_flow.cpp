@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
-#include "perceiver/tensor_names.h"
+#include "core/tensor_names.h"
 
 namespace perceiver {
 

@@ -11,7 +11,7 @@
 
 #include "checkpoint/config.h"
 #include "checkpoint/weights.h"
-#include "perceiver/trace.h"
+#include "core/trace.h"
 
 namespace perceiver {
 

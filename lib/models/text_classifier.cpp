@@ -4,7 +4,7 @@
 
 #include "common/error.h"
 #include "models/image_classifier.h"  // classification_decoder_shape: HF uses one decoder class for both
-#include "perceiver/tensor_names.h"
+#include "core/tensor_names.h"
 
 namespace perceiver {
 

@@ -11,9 +11,9 @@
 #include "adapters/text_preprocessor.h"
 #include "checkpoint/config.h"
 #include "checkpoint/weights.h"
-#include "perceiver/decoder.h"
-#include "perceiver/encoder.h"
-#include "perceiver/trace.h"
+#include "core/decoder.h"
+#include "core/encoder.h"
+#include "core/trace.h"
 
 namespace perceiver {
 

@@ -4,7 +4,7 @@
 
 #include <cmath>
 
-#include "perceiver/position_encoding.h"
+#include "core/position_encoding.h"
 
 using namespace perceiver;
 

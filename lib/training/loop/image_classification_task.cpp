@@ -3,7 +3,7 @@
 #include <numeric>
 
 #include "common/random.h"
-#include "perceiver/tensor_names.h"
+#include "core/tensor_names.h"
 #include "training/model/initialization.h"
 #include "training/loop/training_checkpoint.h"
 

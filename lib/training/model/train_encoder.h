@@ -1,4 +1,4 @@
-// The Perceiver encoder with its backward (perceiver/encoder.h): learned latents cross-attend to
+// The Perceiver encoder with its backward (core/encoder.h): learned latents cross-attend to
 // the inputs, then num_blocks × num_self_attends_per_block self-attention layers, the blocks
 // sharing weights.
 #pragma once
@@ -7,8 +7,8 @@
 #include <vector>
 
 #include "checkpoint/config.h"
-#include "perceiver/encoder.h"
-#include "perceiver/tensor_names.h"
+#include "core/encoder.h"
+#include "core/tensor_names.h"
 #include "training/model/train_layer.h"
 
 namespace perceiver::training {

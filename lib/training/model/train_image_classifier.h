@@ -14,8 +14,8 @@
 #include <vector>
 
 #include "models/image_classifier.h"
-#include "perceiver/position_encoding.h"
-#include "perceiver/tensor_names.h"
+#include "core/position_encoding.h"
+#include "core/tensor_names.h"
 #include "training/ops/cross_entropy.h"
 #include "training/model/train_encoder.h"
 

@@ -1,4 +1,4 @@
-// One Perceiver layer (the same computation as perceiver/layer.h, docs/spec/architecture.md §3–§5)
+// One Perceiver layer (the same computation as core/layer.h, docs/spec/architecture.md §3–§5)
 // with its backward: pre-LayerNorm attention, optional query residual, then x + MLP(LN(x)).
 // The forward keeps what the backward needs; buffers are sized on the first step and reused.
 // Layers built with the same prefix share their parameters (repeated self-attention blocks), and
@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "perceiver/layer.h"
-#include "perceiver/tensor_names.h"
+#include "core/layer.h"
+#include "core/tensor_names.h"
 #include "training/ops/attention_op.h"
 #include "training/ops/gelu_op.h"
 #include "training/ops/layer_norm_op.h"
@@ -75,7 +75,7 @@ template <typename T>
 class TrainLayer {
  public:
   TrainLayer(ParameterSet<T>& params, const std::string& prefix, const LayerShape& shape) : shape_(shape) {
-    const names::LayerNames name(prefix);  // the names perceiver/layer.cpp takes
+    const names::LayerNames name(prefix);  // the names core/layer.cpp takes
     layernorm1_ = TrainLayerNorm<T>(params, name.layernorm1, shape.q_dim);
     if (shape.is_cross_attention) layernorm2_ = TrainLayerNorm<T>(params, name.layernorm2, shape.kv_dim);
     query_ = TrainLinear<T>(params, name.query, shape.q_dim, shape.qk_channels);

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "models/masked_lm.h"
-#include "perceiver/tensor_names.h"
+#include "core/tensor_names.h"
 #include "training/ops/cross_entropy.h"
 #include "training/model/train_encoder.h"
 

@@ -9,7 +9,7 @@
 #include "common/atomic_file.h"
 #include "common/error.h"
 #include "common/random.h"
-#include "perceiver/tensor_names.h"
+#include "core/tensor_names.h"
 #include "training/model/config_json.h"
 
 namespace perceiver::training {

@@ -1,10 +1,10 @@
-#include "perceiver/encoder.h"
+#include "core/encoder.h"
 
 #include <cstring>
 #include <limits>
 
 #include "common/error.h"
-#include "perceiver/tensor_names.h"
+#include "core/tensor_names.h"
 
 namespace perceiver {
 

@@ -1,4 +1,4 @@
-#include "perceiver/position_encoding.h"
+#include "core/position_encoding.h"
 
 #include <cmath>
 

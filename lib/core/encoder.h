@@ -9,8 +9,8 @@
 
 #include "checkpoint/config.h"
 #include "checkpoint/weights.h"
-#include "perceiver/layer.h"
-#include "perceiver/trace.h"
+#include "core/layer.h"
+#include "core/trace.h"
 
 namespace perceiver {
 

@@ -9,7 +9,7 @@
 #include <string>
 
 #include "checkpoint/weights.h"
-#include "perceiver/layer.h"
+#include "core/layer.h"
 
 namespace perceiver {
 

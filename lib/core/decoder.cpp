@@ -1,6 +1,6 @@
-#include "perceiver/decoder.h"
+#include "core/decoder.h"
 
-#include "perceiver/tensor_names.h"
+#include "core/tensor_names.h"
 
 namespace perceiver {
 

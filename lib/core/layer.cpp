@@ -1,9 +1,9 @@
-#include "perceiver/layer.h"
+#include "core/layer.h"
 
 #include <cstring>
 
 #include "common/error.h"
-#include "perceiver/tensor_names.h"
+#include "core/tensor_names.h"
 
 namespace perceiver {
 
