@@ -58,7 +58,9 @@ TEST_CASE("shipped models: byte-mlm reproduces its documented quality on held-ou
     const nlohmann::json& expected = documented["rules"][rule];
     char fraction[32];
     std::snprintf(fraction, sizeof fraction, "%.17g", expected["fraction"].get<double>());
-    const test::CommandResult eval = test::run_command(test::bin_dir() + "/perceiver-train eval mlm -t 1 -m " + models_dir() +
+    // Two threads: the documented numbers were measured with one (models/training/measure-byte-mlm.sh);
+    // the order of float sums differs, far inside the 0.5-point tolerance, and CI takes half the time.
+    const test::CommandResult eval = test::run_command(test::bin_dir() + "/perceiver-train eval mlm -t 2 -m " + models_dir() +
                                                        "/byte-mlm --text " + prose + " --rule " + rule + " --fraction " + fraction);
     REQUIRE_MESSAGE(eval.exit_code == 0, eval.err);
     const nlohmann::json measured = nlohmann::json::parse(eval.out);
