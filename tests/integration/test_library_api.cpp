@@ -40,6 +40,33 @@ std::string fashion_image(int label) {
   return source_dir() + "/samples/fashion-mnist/" + names[label] + ".png";
 }
 
+// "label<TAB>p" per label, p as perceiver-classify prints it (%.6g).
+std::string label_lines(const std::vector<api::Label>& labels) {
+  std::string lines;
+  for (const api::Label& l : labels) {
+    char p[32];
+    std::snprintf(p, sizeof p, "%.6g", l.probability);
+    lines += l.name + "\t" + p + "\n";
+  }
+  return lines;
+}
+
+// The same from perceiver-classify's TSV (header, then file, rank, id, label, p per line).
+std::string tsv_labels(const std::string& tsv) {
+  std::string got;
+  std::istringstream lines(tsv);
+  std::string line;
+  std::getline(lines, line);  // header
+  while (std::getline(lines, line)) {
+    std::vector<std::string> fields;
+    std::istringstream split(line);
+    for (std::string field; std::getline(split, field, '\t');) fields.push_back(field);
+    REQUIRE(fields.size() == 5);
+    got += fields[3] + "\t" + fields[4] + "\n";
+  }
+  return got;
+}
+
 }  // namespace
 
 TEST_CASE("library API: version and build_info") {
@@ -67,25 +94,8 @@ TEST_CASE("library API: the four tasks answer as the tools do") {
       const auto r = test::run_command(test::bin_dir() + "/perceiver-classify -q -t 1 -f tsv -k 3 -m " +
                                        cli::shipped_model_dir("fashion-mnist") + " " + fashion_image(label));
       REQUIRE(r.exit_code == 0);
-      std::string expected;
-      for (const api::Label& l : model.classify(api::load_image(fashion_image(label)), 3)) {
-        char p[32];
-        std::snprintf(p, sizeof p, "%.6g", l.probability);
-        expected += l.name + "\t" + p + "\n";
-      }
-      // The tool's TSV: file, rank, id, label, p.
-      std::string got;
-      std::istringstream lines(r.out);
-      std::string line;
-      std::getline(lines, line);  // header
-      while (std::getline(lines, line)) {
-        std::vector<std::string> fields;
-        std::istringstream split(line);
-        for (std::string field; std::getline(split, field, '\t');) fields.push_back(field);
-        REQUIRE(fields.size() == 5);
-        got += fields[3] + "\t" + fields[4] + "\n";
-      }
-      CHECK(got == expected);
+      const std::string expected = label_lines(model.classify(api::load_image(fashion_image(label)), 3));
+      CHECK(tsv_labels(r.out) == expected);
     }
   }
   SUBCASE("classify_text = perceiver-classify on text") {
@@ -96,26 +106,11 @@ TEST_CASE("library API: the four tasks answer as the tools do") {
     std::string input, expected;
     for (const std::string& text : texts) {
       input += text + "\n";
-      for (const api::Label& l : model.classify_text(text, 0)) {
-        char p[32];
-        std::snprintf(p, sizeof p, "%.6g", l.probability);
-        expected += l.name + "\t" + p + "\n";
-      }
+      expected += label_lines(model.classify_text(text, 0));
     }
     const auto r = test::run_command(test::bin_dir() + "/perceiver-classify -q -t 1 -f tsv -k 0 --lines -m " + folder, input);
     REQUIRE(r.exit_code == 0);
-    std::string got;
-    std::istringstream lines(r.out);
-    std::string line;
-    std::getline(lines, line);  // header
-    while (std::getline(lines, line)) {
-      std::vector<std::string> fields;
-      std::istringstream split(line);
-      for (std::string field; std::getline(split, field, '\t');) fields.push_back(field);
-      REQUIRE(fields.size() == 5);
-      got += fields[3] + "\t" + fields[4] + "\n";
-    }
-    CHECK(got == expected);
+    CHECK(tsv_labels(r.out) == expected);
   }
   SUBCASE("flow = perceiver-flow") {
     const std::string dir = test::temp_dir();
